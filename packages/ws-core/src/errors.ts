@@ -1,0 +1,85 @@
+/**
+ * The error hierarchy of the toolkit. Every error carries a stable string `code` (safe to
+ * switch on; messages may change) and the close status code (RFC 6455 §7.4.1) that an
+ * endpoint sends when it fails the connection for that reason (§7.1.7).
+ */
+
+/** ErrorCode lists the stable `code` values of every error ws-core throws. */
+export const ErrorCode = {
+  /** §5.2: the most significant bit of a 64-bit payload length must be 0. */
+  LengthHighBit: 'WS_LENGTH_HIGH_BIT',
+  /** §5.2: "the minimal number of bytes MUST be used to encode the length". */
+  LengthNotMinimal: 'WS_LENGTH_NOT_MINIMAL',
+  /** A 64-bit length above 2^53 - 1 cannot be represented, let alone buffered. */
+  LengthTooLarge: 'WS_LENGTH_TOO_LARGE',
+  /** §5.2: opcodes 0x3-0x7 and 0xB-0xF are reserved. */
+  ReservedOpCode: 'WS_RESERVED_OPCODE',
+  /** §5.2: RSV bits must be 0 unless a negotiated extension defines them. */
+  ReservedBits: 'WS_RESERVED_BITS',
+  /** §5.1: a client must mask every frame it sends. */
+  UnmaskedFrame: 'WS_UNMASKED_FRAME',
+  /** §5.1: a server must not mask any frame it sends. */
+  MaskedFrame: 'WS_MASKED_FRAME',
+  /** §5.5: control frames carry at most 125 bytes of payload. */
+  ControlTooLong: 'WS_CONTROL_TOO_LONG',
+  /** §5.5: control frames must not be fragmented. */
+  ControlFragmented: 'WS_CONTROL_FRAGMENTED',
+  /** §5.4: a continuation frame needs a fragmented message in progress. */
+  UnexpectedContinuation: 'WS_UNEXPECTED_CONTINUATION',
+  /** §5.4: a new data message cannot start inside a fragmented one. */
+  ExpectedContinuation: 'WS_EXPECTED_CONTINUATION',
+  /** §5.5.1: a close body is empty or at least 2 bytes (the status code). */
+  CloseBodyTooShort: 'WS_CLOSE_BODY_TOO_SHORT',
+  /** §7.4: the status code may not appear in a close frame. */
+  InvalidCloseCode: 'WS_INVALID_CLOSE_CODE',
+  /** §5.5.1, §8.1: the close reason must be UTF-8. */
+  InvalidCloseReason: 'WS_INVALID_CLOSE_REASON',
+  /** §8.1: text messages must be valid UTF-8. */
+  InvalidUtf8: 'WS_INVALID_UTF8',
+} as const
+
+/** ErrorCodeValue is the union of the `code` strings in {@link ErrorCode}. */
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode]
+
+/**
+ * WebSocketError is the base of every error ws-core throws: `code` is stable, `closeCode`
+ * is the status code to send in the close frame that fails the connection (RFC 6455 §7.1.7).
+ */
+export class WebSocketError extends Error {
+  readonly code: ErrorCodeValue
+  readonly closeCode: number
+
+  constructor(code: ErrorCodeValue, closeCode: number, message: string) {
+    super(message)
+    this.name = new.target.name
+    this.code = code
+    this.closeCode = closeCode
+  }
+}
+
+/** ProtocolError is a violation of RFC 6455 framing rules: close code 1002 (§7.4.1). */
+export class ProtocolError extends WebSocketError {
+  constructor(code: ErrorCodeValue, message: string) {
+    super(code, 1002, message)
+  }
+}
+
+/**
+ * InvalidPayloadError is data inconsistent with its message type, such as text or a close
+ * reason that is not UTF-8: close code 1007 (RFC 6455 §7.4.1, §8.1).
+ */
+export class InvalidPayloadError extends WebSocketError {
+  constructor(code: ErrorCodeValue, message: string) {
+    super(code, 1007, message)
+  }
+}
+
+/**
+ * LimitError is a frame or message larger than the endpoint will process: close code 1009
+ * (RFC 6455 §7.4.1) unless the limit says otherwise (1008, policy violation).
+ */
+export class LimitError extends WebSocketError {
+  constructor(code: ErrorCodeValue, message: string, closeCode: 1008 | 1009 = 1009) {
+    super(code, closeCode, message)
+  }
+}
