@@ -1,0 +1,46 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+
+/**
+ * measure runs `operation` in growing batches until a batch takes at least `minMs`, then times
+ * `rounds` batches of that size and returns the best rate in operations per second. Best-of
+ * rather than mean: on a shared machine, noise only ever slows a round down.
+ */
+export function measure(operation: () => void, { minMs = 150, rounds = 5 } = {}): number {
+  let batch = 1
+  for (;;) {
+    const start = process.hrtime.bigint()
+    for (let i = 0; i < batch; i++) operation()
+    const ms = Number(process.hrtime.bigint() - start) / 1e6
+    if (ms >= minMs / 4) {
+      batch = Math.max(1, Math.ceil((batch * minMs) / Math.max(ms, 0.001)))
+      break
+    }
+    batch *= 4
+  }
+  let best = 0
+  for (let round = 0; round < rounds; round++) {
+    const start = process.hrtime.bigint()
+    for (let i = 0; i < batch; i++) operation()
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9
+    best = Math.max(best, batch / seconds)
+  }
+  return best
+}
+
+/** table prints rows of strings as an aligned text table. */
+export function table(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')
+  console.log(line(header))
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '))
+  for (const row of rows) console.log(line(row))
+}
+
+/** writeResult saves a machine-readable result under bench/results/. */
+export function writeResult(name: string, result: unknown): void {
+  const dir = join(dirname(new URL(import.meta.url).pathname), '..', 'results')
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify({ node: process.version, date: new Date().toISOString(), result }, null, 2))
+  console.log(`\nwritten to bench/results/${name}.json`)
+}
