@@ -23,7 +23,10 @@ export interface ProtocolState {
   fragmented: boolean
 }
 
-/** newProtocolState returns the state of a fresh connection for `side`. */
+/**
+ * newProtocolState returns the state of a fresh connection (RFC 6455 §5) for `side`, with
+ * `allowedRsv` the RSV bits that the negotiated extensions define (0 when there are none).
+ */
 export function newProtocolState(side: Side, allowedRsv = 0): ProtocolState {
   return { side, allowedRsv, fragmented: false }
 }

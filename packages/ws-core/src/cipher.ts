@@ -1,4 +1,7 @@
-const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
+// The key is laid out in memory as it is on the wire and read back as a word: the platform's
+// byte order without a branch that only big-endian machines would take.
+const keyBytes = new Uint8Array(4)
+const keyWord = new Int32Array(keyBytes.buffer)
 
 /**
  * Payloads shorter than this are masked a byte at a time: making the word view costs about as
@@ -23,16 +26,17 @@ export function cipher(payload: Uint8Array, mask: number, offset: number): void 
     // Bytes up to the first 4-byte boundary of the underlying memory.
     const head = (4 - (payload.byteOffset & 3)) & 3
     for (; i < head; i++) payload[i] ^= mask >>> ((3 - ((offset + i) & 3)) << 3)
-    const words = (length - head) >>> 2
-    // The key as it lines up with the first aligned word, in the platform's byte order.
-    const shift = ((offset + head) & 3) << 3
-    let key = shift === 0 ? mask : (mask << shift) | (mask >>> (32 - shift))
-    if (littleEndian) {
-      key = ((key & 0xff) << 24) | ((key & 0xff00) << 8) | ((key >>> 8) & 0xff00) | (key >>> 24)
-    }
-    key |= 0
+    // Arithmetic, not bit operations, on lengths: payloads may reach 2^32 bytes.
+    const words = Math.floor((length - head) / 4)
+    // The key bytes as they line up with the first aligned word.
+    const position = offset + head
+    keyBytes[0] = mask >>> ((3 - (position & 3)) << 3)
+    keyBytes[1] = mask >>> ((3 - ((position + 1) & 3)) << 3)
+    keyBytes[2] = mask >>> ((3 - ((position + 2) & 3)) << 3)
+    keyBytes[3] = mask >>> ((3 - ((position + 3) & 3)) << 3)
+    const key = keyWord[0]
     const view = new Int32Array(payload.buffer, payload.byteOffset + head, words)
-    const unrolled = words & ~3
+    const unrolled = words - (words % 4)
     let w = 0
     for (; w < unrolled; w += 4) {
       view[w] ^= key
@@ -41,7 +45,7 @@ export function cipher(payload: Uint8Array, mask: number, offset: number): void 
       view[w + 3] ^= key
     }
     for (; w < words; w++) view[w] ^= key
-    i = head + (words << 2)
+    i = head + words * 4
   }
   // The key bytes for positions i, i+1, i+2, i+3 of the payload.
   const shift = ((offset + i) & 3) << 3
@@ -50,7 +54,7 @@ export function cipher(payload: Uint8Array, mask: number, offset: number): void 
   const k1 = (key >>> 16) & 0xff
   const k2 = (key >>> 8) & 0xff
   const k3 = key & 0xff
-  const unrolled = i + ((length - i) & ~3)
+  const unrolled = length - ((length - i) % 4)
   for (; i < unrolled; i += 4) {
     payload[i] ^= k0
     payload[i + 1] ^= k1

@@ -19,19 +19,21 @@ const empty = new Uint8Array(0)
 
 /**
  * encodeCloseBody returns a new buffer holding a close frame body: the 2-byte status code in
- * network order, then `reason` as UTF-8 (RFC 6455 §5.5.1). With no code it returns an empty
- * body. Throws a RangeError for a code that may not be sent (§7.4) or a reason over 123 bytes.
+ * network order, then `reason` as UTF-8 (RFC 6455 §5.5.1); a string is encoded, bytes are
+ * copied. With no code it returns an empty body. Throws a RangeError for a code that may not be
+ * sent (§7.4), a reason over 123 bytes, or a byte reason that is not valid UTF-8 (§8.1).
  */
 export function encodeCloseBody(code?: number, reason: string | Uint8Array = empty): Uint8Array {
   if (code === undefined) {
     if (reason.length > 0) throw new RangeError('a close reason needs a status code')
     return new Uint8Array(0)
   }
-  if (!isValidCloseCode(code)) throw new RangeError(`close code ${code} may not be sent`)
+  if (!Number.isInteger(code) || !isValidCloseCode(code)) throw new RangeError(`close code ${code} may not be sent`)
   const reasonBytes = typeof reason === 'string' ? encoder.encode(reason) : reason
   if (reasonBytes.length > MaxCloseReasonLength) {
     throw new RangeError(`close reason of ${reasonBytes.length} bytes exceeds ${MaxCloseReasonLength}`)
   }
+  if (!isValidUtf8(reasonBytes)) throw new RangeError('close reason is not valid UTF-8')
   const body = new Uint8Array(2 + reasonBytes.length)
   body[0] = code >>> 8
   body[1] = code

@@ -2,7 +2,7 @@ import { cipher } from './cipher.js'
 import { encodeCloseBody } from './close-body.js'
 import { type Header, headerSize, writeHeader } from './header.js'
 import { newMask } from './mask.js'
-import { OpCode } from './opcode.js'
+import { isReserved, OpCode } from './opcode.js'
 
 /**
  * Frame is a header with its payload (RFC 6455 §5.2). The payload is whatever buffer the
@@ -18,11 +18,12 @@ const encoder = new TextEncoder()
 const empty = new Uint8Array(0)
 
 /**
- * newFrame returns an unmasked frame around `payload` (not copied). Control frames must be
- * final and at most 125 bytes (§5.5): a RangeError otherwise, so that no toolkit code builds
- * a frame its peer must reject.
+ * newFrame returns an unmasked frame (RFC 6455 §5.2) around `payload` (not copied). A reserved
+ * opcode, or a control frame that is not final or carries over 125 bytes (§5.5), is a
+ * RangeError, so that no toolkit code builds a frame its peer must reject.
  */
 export function newFrame(opCode: number, fin: boolean, payload: Uint8Array): Frame {
+  if (!(opCode >= 0 && opCode <= 0xf) || isReserved(opCode)) throw new RangeError(`invalid opcode ${opCode}`)
   if (opCode >= OpCode.Close && (!fin || payload.length > 125)) {
     throw new RangeError('control frames must be final and carry at most 125 bytes')
   }
@@ -71,23 +72,29 @@ export function maskFrame(frame: Frame): Frame {
   return maskFrameWith(frame, newMask())
 }
 
-/** maskFrameWith is {@link maskFrame} with a caller-chosen key: a new payload buffer, the original untouched. */
+/**
+ * maskFrameWith is {@link maskFrame} with a caller-chosen key (§5.3): a new payload buffer, the
+ * original untouched. Masking a masked frame is a RangeError: the payload would carry two keys.
+ */
 export function maskFrameWith(frame: Frame, mask: number): Frame {
+  checkUnmasked(frame)
   const payload = frame.payload.slice()
   cipher(payload, mask, 0)
   return { header: { ...frame.header, masked: true, mask }, payload }
 }
 
 /**
- * maskFrameInPlace masks an unmasked `frame` with a fresh key by rewriting its payload buffer
- * where it lies (the caller's bytes change) and setting its header; it returns the same frame.
+ * maskFrameInPlace masks an unmasked `frame` with a fresh key (§5.3) by rewriting its payload
+ * buffer where it lies (the caller's bytes change) and setting its header; it returns the same
+ * frame. Masking a masked frame is a RangeError.
  */
 export function maskFrameInPlace(frame: Frame): Frame {
   return maskFrameInPlaceWith(frame, newMask())
 }
 
-/** maskFrameInPlaceWith is {@link maskFrameInPlace} with a caller-chosen key. */
+/** maskFrameInPlaceWith is {@link maskFrameInPlace} with a caller-chosen key (§5.3). */
 export function maskFrameInPlaceWith(frame: Frame, mask: number): Frame {
+  checkUnmasked(frame)
   cipher(frame.payload, mask, 0)
   frame.header.masked = true
   frame.header.mask = mask
@@ -101,7 +108,11 @@ export function unmaskFrame(frame: Frame): Frame {
   return { header: { ...frame.header, masked: false, mask: 0 }, payload }
 }
 
-/** unmaskFrameInPlace unmasks `frame`'s payload where it lies (the caller's bytes change) and clears the header's mask. */
+function checkUnmasked(frame: Frame): void {
+  if (frame.header.masked) throw new RangeError('frame is already masked')
+}
+
+/** unmaskFrameInPlace (§5.3) unmasks `frame`'s payload where it lies (the caller's bytes change) and clears the header's mask. */
 export function unmaskFrameInPlace(frame: Frame): Frame {
   cipher(frame.payload, frame.header.mask, 0)
   frame.header.masked = false
@@ -110,10 +121,14 @@ export function unmaskFrameInPlace(frame: Frame): Frame {
 }
 
 /**
- * compileFrame returns a new buffer holding `frame` as it goes on the wire: header, then
- * payload exactly as it is (mask it first if it must be masked). One buffer means one write.
+ * compileFrame returns a new buffer holding `frame` as it goes on the wire (RFC 6455 §5.2):
+ * header, then payload exactly as it is (mask it first if it must be masked). One buffer means
+ * one write. A header whose length is not the payload's is a RangeError.
  */
 export function compileFrame(frame: Frame): Uint8Array {
+  if (frame.header.length !== frame.payload.length) {
+    throw new RangeError(`header length ${frame.header.length} but payload of ${frame.payload.length} bytes`)
+  }
   const size = headerSize(frame.header)
   const bytes = new Uint8Array(size + frame.payload.length)
   writeHeader(bytes, 0, frame.header)

@@ -10,7 +10,7 @@ export const Rsv3 = 0b001
 /** MaxHeaderSize is the largest frame header: 2 bytes, 8 of extended length, 4 of mask (RFC 6455 §5.2). */
 export const MaxHeaderSize = 14
 
-/** MaxPayloadLength is the largest payload length this toolkit represents: 2^53 - 1, exact in a number. */
+/** MaxPayloadLength is the largest payload length this toolkit represents (RFC 6455 §5.2 allows 2^63 - 1): 2^53 - 1, exact in a number. */
 export const MaxPayloadLength = Number.MAX_SAFE_INTEGER
 
 /**
@@ -29,7 +29,7 @@ export interface Header {
   length: number
 }
 
-/** newHeader returns a zeroed header, a target for {@link readHeader} that can be reused for every frame. */
+/** newHeader returns a zeroed header (RFC 6455 §5.2), a target for {@link readHeader} that can be reused for every frame. */
 export function newHeader(): Header {
   return { fin: false, rsv: 0, opCode: 0, masked: false, mask: 0, length: 0 }
 }
@@ -38,9 +38,10 @@ export function newHeader(): Header {
  * readHeader parses the frame header that starts at `bytes[offset]` into `out` and returns its
  * size in bytes (2 to 14), or 0 when `bytes` ends before the header does; then nothing is
  * written to `out` and the caller retries with more bytes. It never reads past `bytes.length`
- * and never copies: `bytes` stays the caller's.
+ * and never copies: `bytes` stays the caller's. A negative or fractional `offset` is a
+ * RangeError.
  *
- * Lengths are judged as soon as their bytes are in (RFC 6455 §5.2), before any payload is
+ * Lengths are judged once the whole header is in (RFC 6455 §5.2), before any payload is
  * buffered: a 64-bit length with its most significant bit set, or one that is not encoded in
  * the minimal number of bytes ("the minimal number of bytes MUST be used"), throws a
  * {@link ProtocolError} (1002); a length above 2^53 - 1 throws a {@link LimitError} (1009).
@@ -48,6 +49,7 @@ export function newHeader(): Header {
  * intermediaries may judge differently, so they are refused.
  */
 export function readHeader(bytes: Uint8Array, offset: number, out: Header): number {
+  if (!(offset >= 0) || offset % 1 !== 0) throw new RangeError(`invalid offset ${offset}`)
   const available = bytes.length - offset
   if (available < 2) return 0
   const b0 = bytes[offset]
@@ -94,21 +96,25 @@ export function headerSize(header: Header): number {
 }
 
 /**
- * writeHeader writes `header` into `bytes` at `offset` with the minimal length encoding and
- * returns the number of bytes written ({@link headerSize}). It writes only the header: the
- * payload (masked or not) is the caller's to place behind it. Throws a RangeError when the
- * header does not fit in `bytes` or its length is not an integer in 0..2^53 - 1.
+ * writeHeader writes `header` into the caller's `bytes` at `offset` with the minimal length
+ * encoding (RFC 6455 §5.2) and returns the number of bytes written ({@link headerSize}); it
+ * keeps no reference to `bytes`. It writes only the header: the payload (masked or not) is the
+ * caller's to place behind it. Throws a RangeError when the header does not fit, or a field
+ * cannot be written as is: length not an integer in 0..2^53 - 1, opcode not in 0..15, rsv not
+ * in 0..7, a fractional offset.
  */
 export function writeHeader(bytes: Uint8Array, offset: number, header: Header): number {
   const length = header.length
   if (!(length >= 0 && length <= MaxPayloadLength) || length !== Math.floor(length)) {
     throw new RangeError(`invalid payload length ${length}`)
   }
+  if (!(header.opCode >= 0 && header.opCode <= 0xf && header.opCode % 1 === 0)) throw new RangeError(`invalid opcode ${header.opCode}`)
+  if (!(header.rsv >= 0 && header.rsv <= 0x7 && header.rsv % 1 === 0)) throw new RangeError(`invalid rsv ${header.rsv}`)
   const size = headerSize(header)
-  if (offset < 0 || offset + size > bytes.length) {
+  if (!(offset >= 0) || offset % 1 !== 0 || offset + size > bytes.length) {
     throw new RangeError(`header of ${size} bytes does not fit at offset ${offset}`)
   }
-  bytes[offset] = (header.fin ? 0x80 : 0) | ((header.rsv & 0x7) << 4) | (header.opCode & 0xf)
+  bytes[offset] = (header.fin ? 0x80 : 0) | (header.rsv << 4) | header.opCode
   const maskBit = header.masked ? 0x80 : 0
   let p = offset + 2
   if (length < 126) {

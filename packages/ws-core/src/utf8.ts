@@ -2,8 +2,8 @@
  * UTF-8 validation for text messages and close reasons (RFC 6455 §8.1, RFC 3629 §4).
  *
  * Both validators follow the decoder of the WHATWG Encoding Standard: a byte is rejected as
- * soon as no continuation could make the sequence valid (overlong forms, surrogates and code
- * points above U+10FFFF are caught at their second byte), which is where
+ * soon as no continuation could make the sequence valid (C0, C1 and F5-FF at once; overlong
+ * forms, surrogates and code points above U+10FFFF at their second byte), which is where
  * `new TextDecoder('utf-8', { fatal: true })` fails too.
  */
 
@@ -12,8 +12,12 @@
  * caller's bytes and copies nothing.
  */
 export function isValidUtf8(bytes: Uint8Array, start = 0, end = bytes.length): boolean {
-  const validator = new Utf8Validator()
-  return validator.write(bytes, start, end) === -1 && validator.end()
+  // One shared validator: write() runs to completion, and end() leaves it reset.
+  if (shared.write(bytes, start, end) !== -1) {
+    shared.reset()
+    return false
+  }
+  return shared.end()
 }
 
 /**
@@ -40,7 +44,11 @@ export class Utf8Validator {
     for (let i = start; i < end; i++) {
       const byte = bytes[i]
       if (needed === 0) {
-        if (byte < 0x80) continue
+        if (byte < 0x80) {
+          // ASCII runs, four bytes a test.
+          while (i + 4 < end && (bytes[i + 1] | bytes[i + 2] | bytes[i + 3] | bytes[i + 4]) < 0x80) i += 4
+          continue
+        }
         if (byte >= 0xc2 && byte <= 0xdf) {
           needed = 1
         } else if (byte >= 0xe0 && byte <= 0xef) {
@@ -90,3 +98,5 @@ export class Utf8Validator {
     this.upper = 0xbf
   }
 }
+
+const shared = new Utf8Validator()

@@ -61,6 +61,18 @@ t.test('each rule of RFC 6455 §5 that a header decides', async (t) => {
   t.equal(Rsv1 | Rsv2 | Rsv3, 0b111)
 })
 
+t.test('when a header breaks several rules, the first in the documented order is reported', async (t) => {
+  const cases: [string, number[], ProtocolState, string][] = [
+    ['reserved opcode, RSV1, unmasked', [0xc3, 0x00], server(), ErrorCode.ReservedOpCode],
+    ['RSV2, unmasked, long ping', [0xa9, 0x7e, 0x00, 0x7e], server(), ErrorCode.ReservedBits],
+    ['unmasked, long, fragmented ping', [0x09, 0x7e, 0x00, 0x7e], server(), ErrorCode.UnmaskedFrame],
+    ['long and fragmented ping', [0x09, 0xfe, 0x00, 0x7e, ...m], server(), ErrorCode.ControlTooLong],
+  ]
+  for (const [name, bytes, state, code] of cases) {
+    expectError(t, () => checkHeader(header(bytes), state), ProtocolError, code, 1002, name)
+  }
+})
+
 t.test('checkHeader changes neither header nor state', async (t) => {
   const h = header([0x01, 0x80, ...m])
   const state = server()

@@ -29,6 +29,8 @@ t.test('encodeCloseBody writes code and reason (§5.5.1)', async (t) => {
   t.throws(() => encodeCloseBody(1000, 'é'.repeat(62)), RangeError, 'reason too long in bytes')
   t.throws(() => encodeCloseBody(1005), RangeError, 'a code that may not be sent')
   t.throws(() => encodeCloseBody(undefined, 'why'), RangeError, 'a reason without a code')
+  t.throws(() => encodeCloseBody(1000, Uint8Array.from([0xff])), RangeError, 'a byte reason that is not UTF-8')
+  t.throws(() => encodeCloseBody(1000.5), RangeError, 'a fractional code')
 })
 
 t.test('parseCloseBody reads and validates (§5.5.1, §7.1.5)', async (t) => {

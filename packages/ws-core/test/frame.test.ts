@@ -35,6 +35,7 @@ t.test('constructors keep the caller\'s bytes and set the header', async (t) => 
   t.throws(() => newPingFrame(new Uint8Array(126)), RangeError, 'control frame over 125 bytes')
   t.throws(() => newFrame(OpCode.Pong, false, new Uint8Array(0)), RangeError, 'fragmented control frame')
   t.doesNotThrow(() => newFrame(OpCode.Text, false, new Uint8Array(200)), 'fragmented data frame')
+  for (const opCode of [3, 7, 0xb, 0xf, 16, -1]) t.throws(() => newFrame(opCode, true, new Uint8Array(0)), RangeError, `opcode ${opCode}`)
 })
 
 t.test('masking copies or works in place, as named', async (t) => {
@@ -61,6 +62,9 @@ t.test('masking copies or works in place, as named', async (t) => {
   maskFrameInPlace(frame)
   t.ok(frame.header.masked)
   t.notSame([...payload], hello)
+  t.throws(() => maskFrameWith(frame, 1), RangeError, 'a masked frame is not masked twice')
+  t.throws(() => maskFrameInPlace(frame), RangeError)
+  t.throws(() => compileFrame({ header: { ...frame.header, length: 4 }, payload }), RangeError, 'header and payload lengths differ')
 })
 
 t.test('prebuilt control frames are what they claim', async (t) => {

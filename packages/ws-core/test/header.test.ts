@@ -52,6 +52,7 @@ t.test('readHeader needs every header byte and never reads past the input', asyn
   }
   t.equal(readHeader(new Uint8Array(4), 4, newHeader()), 0, 'offset at the end')
   t.equal(readHeader(new Uint8Array(4), 9, newHeader()), 0, 'offset past the end')
+  for (const offset of [-1, NaN, 0.5]) t.throws(() => readHeader(new Uint8Array(8), offset, newHeader()), RangeError, `offset ${offset}`)
 })
 
 function expectReadError(t: Test, bytes: number[], cls: typeof ProtocolError | typeof LimitError, code: string, closeCode: number) {
@@ -114,6 +115,9 @@ t.test('writeHeader refuses what it cannot write', async (t) => {
   for (const length of [-1, 1.5, 2 ** 53, NaN, Infinity]) {
     t.throws(() => writeHeader(new Uint8Array(14), 0, { ...newHeader(), length }), RangeError, `length ${length}`)
   }
+  t.throws(() => writeHeader(new Uint8Array(14), 0.5, header), RangeError, 'fractional offset')
+  for (const opCode of [-1, 16, 0x11, 1.5]) t.throws(() => writeHeader(new Uint8Array(14), 0, { ...newHeader(), opCode }), RangeError, `opcode ${opCode}`)
+  for (const rsv of [-1, 8, 0.5]) t.throws(() => writeHeader(new Uint8Array(14), 0, { ...newHeader(), rsv }), RangeError, `rsv ${rsv}`)
   t.equal(writeHeader(new Uint8Array(9), 1, header), 8, 'fits exactly')
 })
 
