@@ -36,6 +36,10 @@ export const ErrorCode = {
   InvalidCloseReason: 'WS_INVALID_CLOSE_REASON',
   /** §8.1: text messages must be valid UTF-8. */
   InvalidUtf8: 'WS_INVALID_UTF8',
+  /** §4.2.1, §4.4: the opening handshake was refused; see the error's HTTP status. */
+  HandshakeRejected: 'WS_HANDSHAKE_REJECTED',
+  /** §4.1: the server's handshake response is not a valid acceptance. */
+  HandshakeFailed: 'WS_HANDSHAKE_FAILED',
 } as const
 
 /** ErrorCodeValue is the union of the `code` strings in {@link ErrorCode}. */
@@ -81,5 +85,41 @@ export class InvalidPayloadError extends WebSocketError {
 export class LimitError extends WebSocketError {
   constructor(code: ErrorCodeValue, message: string, closeCode: 1008 | 1009 = 1009) {
     super(code, closeCode, message)
+  }
+}
+
+/** HeaderList is extra HTTP header fields as name/value pairs, written in order. */
+export type HeaderList = readonly (readonly [name: string, value: string])[]
+
+/**
+ * HandshakeRejection refuses an opening handshake with an HTTP status (RFC 6455 §4.2.1: "an
+ * appropriate error code (such as 400 Bad Request)"), a reason sent as the response body, and
+ * extra header fields. Upgrader callbacks throw it to refuse a request; the upgrader turns it
+ * into a complete response. `closeCode` is 1002: no WebSocket connection exists yet.
+ */
+export class HandshakeRejection extends WebSocketError {
+  readonly status: number
+  readonly headers: HeaderList
+
+  constructor(status: number, reason: string, headers: HeaderList = []) {
+    super(ErrorCode.HandshakeRejected, 1002, reason)
+    this.status = status
+    this.headers = headers
+  }
+}
+
+/**
+ * HandshakeError is a server response that does not complete a client's opening handshake
+ * (RFC 6455 §4.1). `status` is the response's status code, `headers` its header fields (names
+ * lower-cased), kept so that a caller can follow a redirect or read a 401 challenge.
+ */
+export class HandshakeError extends WebSocketError {
+  readonly status: number
+  readonly headers: HeaderList
+
+  constructor(message: string, status: number, headers: HeaderList = []) {
+    super(ErrorCode.HandshakeFailed, 1002, message)
+    this.status = status
+    this.headers = headers
   }
 }

@@ -1,0 +1,161 @@
+import { acceptKey } from './accept.js'
+import { base64Encode } from './base64.js'
+import { HandshakeError, type HeaderList } from './errors.js'
+import { type Extension, formatExtension, isTokenChar, parseExtensions } from './extension.js'
+import { asciiLower, defaultHeadLimits, equalsIgnoreCase, hasToken, type HeadLimits, latin1, scanHead } from './http-head.js'
+import { checkHeaderField } from './http-response.js'
+
+/** ClientRequestOptions describes a client's opening handshake request (RFC 6455 §4.1). */
+export interface ClientRequestOptions {
+  /** Host header value: host, and port when it is not the scheme's default. */
+  host: string
+  /** Request-target: path and query, starting with "/". */
+  path: string
+  /** Subprotocols to offer, in order of preference. */
+  protocols?: readonly string[]
+  /** Extensions to offer, in order of preference. */
+  extensions?: readonly Extension[]
+  /** Extra header fields, such as Origin, Authorization or Cookie. */
+  headers?: HeaderList
+}
+
+/**
+ * ClientHandshake is a built request and what {@link parseServerResponse} must check the answer
+ * against. `request` is a new buffer for the caller to write; `key` is the random
+ * Sec-WebSocket-Key sent.
+ */
+export interface ClientHandshake {
+  request: Uint8Array
+  key: string
+  protocols: readonly string[]
+  extensions: readonly Extension[]
+}
+
+/**
+ * ServerResponse is an accepted handshake: the subprotocol and extensions the server chose
+ * (copies), every header field (names lower-cased), and `end`, the offset just past the response
+ * head, where the first frames from the server may already be waiting.
+ */
+export interface ServerResponse {
+  protocol: string | null
+  extensions: Extension[]
+  headers: [string, string][]
+  end: number
+}
+
+/**
+ * buildClientRequest returns the request bytes of a client's opening handshake (RFC 6455 §4.1)
+ * with a fresh Sec-WebSocket-Key of 16 bytes from `crypto.getRandomValues`. Throws a TypeError
+ * for a path, protocol or header that could not be sent as is.
+ */
+export function buildClientRequest(options: ClientRequestOptions): ClientHandshake {
+  const { host, path, protocols = [], extensions = [], headers = [] } = options
+  if (!/^\/[\x21-\x7e]*$/.test(path)) throw new TypeError(`invalid request path ${JSON.stringify(path)}`)
+  const nonce = new Uint8Array(16)
+  crypto.getRandomValues(nonce)
+  const key = base64Encode(nonce)
+  const fields: [string, string][] = [
+    ['Host', host],
+    ['Upgrade', 'websocket'],
+    ['Connection', 'Upgrade'],
+    ['Sec-WebSocket-Key', key],
+    ['Sec-WebSocket-Version', '13'],
+  ]
+  for (const protocol of protocols) {
+    if (protocol === '' || ![...protocol].every((c) => isTokenChar(c.charCodeAt(0)))) {
+      throw new TypeError(`invalid subprotocol ${JSON.stringify(protocol)}`)
+    }
+  }
+  if (protocols.length > 0) fields.push(['Sec-WebSocket-Protocol', protocols.join(', ')])
+  if (extensions.length > 0) fields.push(['Sec-WebSocket-Extensions', extensions.map(formatExtension).join(', ')])
+  let text = `GET ${path} HTTP/1.1\r\n`
+  for (const [name, value] of [...fields, ...headers]) {
+    checkHeaderField(name, value)
+    text += `${name}: ${value}\r\n`
+  }
+  return { request: new TextEncoder().encode(`${text}\r\n`), key, protocols, extensions }
+}
+
+const names = {
+  upgrade: asciiLower('Upgrade'),
+  connection: asciiLower('Connection'),
+  accept: asciiLower('Sec-WebSocket-Accept'),
+  protocol: asciiLower('Sec-WebSocket-Protocol'),
+  extensions: asciiLower('Sec-WebSocket-Extensions'),
+}
+const websocketToken = asciiLower('websocket')
+const upgradeToken = asciiLower('upgrade')
+
+/**
+ * parseServerResponse reads the server's answer to `handshake` at `bytes[offset]` in place
+ * (RFC 6455 §4.1, §4.2.2). It returns null while the head is incomplete, the accepted response
+ * once it is, and throws a {@link HandshakeError} otherwise: a status other than 101 (the error
+ * keeps status and headers), a missing Upgrade or Connection token, a wrong
+ * Sec-WebSocket-Accept, a subprotocol or extension that was not offered, or a head over `limits`.
+ */
+export function parseServerResponse(
+  handshake: ClientHandshake, bytes: Uint8Array, offset = 0, limits: Partial<HeadLimits> = {},
+): ServerResponse | null {
+  const scan = scanHead(bytes, offset, { ...defaultHeadLimits, ...limits })
+  if (scan.problem !== null) throw new HandshakeError(`malformed response head (${scan.problem})`, 0)
+  if (scan.end === 0) return null
+  const end = scan.end
+  const lineEnd = bytes.indexOf(0x0d, offset)
+  const line = latin1(bytes, offset, lineEnd)
+  const status = /^HTTP\/1\.\d (\d{3})(?: |$)/.exec(line)
+  if (status === null) throw new HandshakeError(`malformed status line ${JSON.stringify(line)}`, 0)
+  const code = Number(status[1])
+
+  const headers: [string, string][] = []
+  let upgrade = false
+  let connection = false
+  let accept: string | null = null
+  let protocol: string | null = null
+  let protocolLines = 0
+  const extensions: Extension[] = []
+  const fail = (message: string): never => {
+    throw new HandshakeError(message, code, headers)
+  }
+  for (let start = lineEnd + 2; start < end - 2; ) {
+    const cr = bytes.indexOf(0x0d, start)
+    const colon = bytes.indexOf(0x3a, start)
+    if (colon === -1 || colon > cr || colon === start) fail('malformed header line')
+    let valueStart = colon + 1
+    let valueEnd = cr
+    while (valueStart < valueEnd && (bytes[valueStart] === 0x20 || bytes[valueStart] === 0x09)) valueStart++
+    while (valueEnd > valueStart && (bytes[valueEnd - 1] === 0x20 || bytes[valueEnd - 1] === 0x09)) valueEnd--
+    headers.push([latin1(bytes, start, colon).toLowerCase(), latin1(bytes, valueStart, valueEnd)])
+    if (code === 101) {
+      if (equalsIgnoreCase(bytes, start, colon, names.upgrade)) {
+        upgrade ||= hasToken(bytes, valueStart, valueEnd, websocketToken)
+      } else if (equalsIgnoreCase(bytes, start, colon, names.connection)) {
+        connection ||= hasToken(bytes, valueStart, valueEnd, upgradeToken)
+      } else if (equalsIgnoreCase(bytes, start, colon, names.accept)) {
+        if (accept !== null) fail('duplicate Sec-WebSocket-Accept header')
+        accept = latin1(bytes, valueStart, valueEnd)
+      } else if (equalsIgnoreCase(bytes, start, colon, names.protocol)) {
+        protocolLines++
+        protocol = latin1(bytes, valueStart, valueEnd)
+      } else if (equalsIgnoreCase(bytes, start, colon, names.extensions)) {
+        if (!parseExtensions(bytes, valueStart, valueEnd, extensions)) fail('malformed Sec-WebSocket-Extensions header')
+      }
+    }
+    start = cr + 2
+  }
+  if (code !== 101) fail(`server answered ${line.slice(9)}`)
+  if (!upgrade) fail('Upgrade header must include "websocket"')
+  if (!connection) fail('Connection header must include "Upgrade"')
+  if (accept !== acceptKey(handshake.key)) fail('Sec-WebSocket-Accept does not match the key')
+  // RFC 6455 §4.1: a protocol the client did not offer, or more than one, fails the connection.
+  if (protocolLines > 1 || (protocol !== null && !handshake.protocols.includes(protocol))) {
+    fail(`server chose a subprotocol that was not offered: ${protocol}`)
+  }
+  const offered = new Set(handshake.extensions.map((e) => e.name))
+  const seen = new Set<string>()
+  for (const extension of extensions) {
+    if (!offered.has(extension.name)) fail(`server chose an extension that was not offered: ${extension.name}`)
+    if (seen.has(extension.name)) fail(`server chose extension ${extension.name} twice`)
+    seen.add(extension.name)
+  }
+  return { protocol, extensions, headers, end }
+}

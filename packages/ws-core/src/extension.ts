@@ -1,0 +1,92 @@
+/**
+ * Extension is one element of a Sec-WebSocket-Extensions header (RFC 6455 §9.1): a name and
+ * its parameters in order, duplicates kept so that an extension can refuse them (RFC 7692 §7).
+ * A parameter with no value has `value` null. Strings are copies: they outlive the request.
+ */
+export interface Extension {
+  name: string
+  params: { name: string; value: string | null }[]
+}
+
+/** isTokenChar reports whether `c` may appear in an HTTP token (RFC 7230 §3.2.6 tchar). */
+export function isTokenChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) ||
+    (c >= 0x23 && c <= 0x27) || c === 0x21 || c === 0x2a || c === 0x2b || c === 0x2d || c === 0x2e ||
+    c === 0x5e || c === 0x5f || c === 0x60 || c === 0x7c || c === 0x7e
+}
+
+/**
+ * parseExtensions appends to `out` the extensions listed in a Sec-WebSocket-Extensions value,
+ * `bytes[start..end)` (RFC 6455 §9.1: `1#extension`, params as token or quoted-string whose
+ * unescaped value is a token), and returns false when the value does not follow the grammar.
+ * The header may appear several times: call once per line with the same `out`. Reads, never
+ * retains, `bytes`.
+ */
+export function parseExtensions(bytes: Uint8Array, start: number, end: number, out: Extension[]): boolean {
+  let i = start
+  const skipSpace = () => {
+    while (i < end && (bytes[i] === 0x20 || bytes[i] === 0x09)) i++
+  }
+  const token = (): string | null => {
+    const from = i
+    while (i < end && isTokenChar(bytes[i])) i++
+    return i === from ? null : String.fromCharCode(...bytes.subarray(from, i))
+  }
+  let sawElement = false
+  for (;;) {
+    skipSpace()
+    if (i < end && bytes[i] === 0x2c) {
+      // Empty list elements are allowed by the #rule (RFC 7230 §7).
+      i++
+      continue
+    }
+    if (i === end) return sawElement
+    const name = token()
+    if (name === null) return false
+    const extension: Extension = { name, params: [] }
+    skipSpace()
+    while (i < end && bytes[i] === 0x3b) {
+      i++
+      skipSpace()
+      const param = token()
+      if (param === null) return false
+      skipSpace()
+      let value: string | null = null
+      if (i < end && bytes[i] === 0x3d) {
+        i++
+        skipSpace()
+        if (i < end && bytes[i] === 0x22) {
+          i++
+          let unescaped = ''
+          while (i < end && bytes[i] !== 0x22) {
+            if (bytes[i] === 0x5c) i++
+            if (i === end || !isTokenChar(bytes[i])) return false
+            unescaped += String.fromCharCode(bytes[i++])
+          }
+          if (i === end || unescaped === '') return false
+          i++
+          value = unescaped
+        } else {
+          value = token()
+          if (value === null) return false
+        }
+        skipSpace()
+      }
+      extension.params.push({ name: param, value })
+    }
+    out.push(extension)
+    sawElement = true
+    if (i === end) return true
+    if (bytes[i] !== 0x2c) return false
+    i++
+  }
+}
+
+/** formatExtension returns `extension` as a Sec-WebSocket-Extensions element (RFC 6455 §9.1), values as tokens. */
+export function formatExtension(extension: Extension): string {
+  let text = extension.name
+  for (const param of extension.params) {
+    text += param.value === null ? `; ${param.name}` : `; ${param.name}=${param.value}`
+  }
+  return text
+}

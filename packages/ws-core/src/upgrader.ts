@@ -1,0 +1,220 @@
+import { acceptKey } from './accept.js'
+import { isBase64Of16Bytes } from './base64.js'
+import { HandshakeRejection, type HeaderList } from './errors.js'
+import { type Extension, formatExtension, isTokenChar, parseExtensions } from './extension.js'
+import { asciiLower, defaultHeadLimits, equalsIgnoreCase, hasToken, type HeadLimits, latin1, scanHead } from './http-head.js'
+import { renderResponse } from './http-response.js'
+
+/**
+ * UpgraderOptions configures an {@link Upgrader}. Every callback receives views into the
+ * request bytes (not copies), valid only while the callback runs: copy what you keep. Any
+ * callback may throw a {@link HandshakeRejection} to refuse the request with its status.
+ */
+export interface UpgraderOptions {
+  /** Limits on the request head; see {@link defaultHeadLimits}. */
+  limits?: Partial<HeadLimits>
+  /** Called with the request-target (path and query) of the request line. */
+  onRequest?(uri: Uint8Array): void
+  /** Called with the Host header's value. */
+  onHost?(host: Uint8Array): void
+  /** Called for each header the handshake does not consume itself, in order. */
+  onHeader?(name: Uint8Array, value: Uint8Array): void
+  /** Offered each subprotocol in the client's order until one returns true (RFC 6455 §4.2.2). */
+  protocol?(name: Uint8Array): boolean
+  /**
+   * Offered each extension in the client's order (RFC 6455 §9.1); returns the element to put in
+   * the response, or null to decline. The offer is a copy and may be kept.
+   */
+  negotiate?(offer: Extension): Extension | null
+  /** Called once the request is accepted, before the response is built; returns extra headers. */
+  onBeforeUpgrade?(): HeaderList | void
+}
+
+/**
+ * UpgradeResult is the outcome of {@link Upgrader.upgrade}. `end` is the offset just past the
+ * request head: bytes from there on (frames a client sent early) belong to the connection and
+ * must not be dropped. `response` is a new buffer to write to the socket as is.
+ */
+export type UpgradeResult =
+  | { kind: 'incomplete' }
+  | { kind: 'accepted'; response: Uint8Array; protocol: string | null; extensions: Extension[]; end: number }
+  | { kind: 'rejected'; response: Uint8Array; error: HandshakeRejection }
+
+const names = {
+  host: asciiLower('Host'),
+  upgrade: asciiLower('Upgrade'),
+  connection: asciiLower('Connection'),
+  key: asciiLower('Sec-WebSocket-Key'),
+  version: asciiLower('Sec-WebSocket-Version'),
+  protocol: asciiLower('Sec-WebSocket-Protocol'),
+  extensions: asciiLower('Sec-WebSocket-Extensions'),
+}
+const websocketToken = asciiLower('websocket')
+const upgradeToken = asciiLower('upgrade')
+
+const scanProblems: Record<string, [number, string]> = {
+  'bare-lf': [400, 'header lines must end in CRLF'],
+  'empty-first-line': [400, 'request line missing'],
+  'head-too-large': [431, 'request head too large'],
+  'too-many-headers': [431, 'too many header fields'],
+  'first-line-too-long': [414, 'request line too long'],
+  'line-too-long': [431, 'header line too long'],
+}
+
+/**
+ * Upgrader is a server's side of the opening handshake (RFC 6455 §4.2), configured once and used
+ * for every connection. It parses the raw request in place, calls the callbacks with views into
+ * it, and builds the response. It holds no state between calls and keeps no request bytes.
+ */
+export class Upgrader {
+  private readonly options: UpgraderOptions
+  private readonly limits: HeadLimits
+
+  constructor(options: UpgraderOptions = {}) {
+    this.options = options
+    this.limits = { ...defaultHeadLimits, ...options.limits }
+  }
+
+  /**
+   * upgrade judges the request that starts at `bytes[offset]`. With the head incomplete it
+   * returns `incomplete` (call again with the same offset once more bytes are in) unless the
+   * bytes so far already break a limit or rule; callbacks run only once the head is complete.
+   * Errors other than {@link HandshakeRejection} thrown by callbacks propagate to the caller.
+   */
+  upgrade(bytes: Uint8Array, offset = 0): UpgradeResult {
+    const scan = scanHead(bytes, offset, this.limits)
+    if (scan.problem !== null) return rejected(new HandshakeRejection(...scanProblems[scan.problem]))
+    if (scan.end === 0) return { kind: 'incomplete' }
+    try {
+      return this.judge(bytes, offset, scan.end)
+    } catch (error) {
+      if (error instanceof HandshakeRejection) return rejected(error)
+      throw error
+    }
+  }
+
+  private judge(bytes: Uint8Array, offset: number, end: number): UpgradeResult {
+    const options = this.options
+    // Request line (RFC 7230 §3.1.1): method SP request-target SP HTTP-version CRLF.
+    const lineEnd = bytes.indexOf(0x0d, offset)
+    // Methods are case-sensitive (RFC 7230 §3.1.1).
+    if (bytes[offset] !== 0x47 || bytes[offset + 1] !== 0x45 || bytes[offset + 2] !== 0x54 || bytes[offset + 3] !== 0x20) {
+      const space = bytes.indexOf(0x20, offset)
+      const method = space > offset && space < lineEnd ? bytes.subarray(offset, space) : null
+      if (method === null || !method.every(isTokenChar)) throw new HandshakeRejection(400, 'malformed request line')
+      throw new HandshakeRejection(405, 'a WebSocket handshake is a GET request', [['Allow', 'GET']])
+    }
+    const targetStart = offset + 4
+    const targetEnd = bytes.indexOf(0x20, targetStart)
+    if (targetEnd === -1 || targetEnd >= lineEnd || targetEnd === targetStart) throw new HandshakeRejection(400, 'malformed request line')
+    for (let i = targetStart; i < targetEnd; i++) {
+      if (bytes[i] <= 0x20 || bytes[i] >= 0x7f) throw new HandshakeRejection(400, 'malformed request-target')
+    }
+    checkVersion(bytes, targetEnd + 1, lineEnd)
+    options.onRequest?.(bytes.subarray(targetStart, targetEnd))
+
+    let host = false
+    let upgrade = false
+    let connection = false
+    let keyStart = -1
+    let keyEnd = -1
+    let version: boolean | null = null
+    let protocol: string | null = null
+    const offers: Extension[] = []
+    for (let line = lineEnd + 2; line < end - 2; ) {
+      const lf = bytes.indexOf(0x0a, line)
+      const cr = lf - 1
+      const colon = bytes.indexOf(0x3a, line)
+      if (colon === -1 || colon > cr || colon === line) throw new HandshakeRejection(400, 'malformed header line')
+      // RFC 7230 §3.2.4: no whitespace before the colon, and no obsolete line folding.
+      for (let i = line; i < colon; i++) if (!isTokenChar(bytes[i])) throw new HandshakeRejection(400, 'malformed header name')
+      let valueStart = colon + 1
+      let valueEnd = cr
+      while (valueStart < valueEnd && (bytes[valueStart] === 0x20 || bytes[valueStart] === 0x09)) valueStart++
+      while (valueEnd > valueStart && (bytes[valueEnd - 1] === 0x20 || bytes[valueEnd - 1] === 0x09)) valueEnd--
+      for (let i = valueStart; i < valueEnd; i++) {
+        const c = bytes[i]
+        if ((c < 0x20 && c !== 0x09) || c === 0x7f) throw new HandshakeRejection(400, 'control character in header value')
+      }
+      if (equalsIgnoreCase(bytes, line, colon, names.host)) {
+        if (host) throw new HandshakeRejection(400, 'duplicate Host header')
+        host = true
+        options.onHost?.(bytes.subarray(valueStart, valueEnd))
+      } else if (equalsIgnoreCase(bytes, line, colon, names.upgrade)) {
+        upgrade ||= hasToken(bytes, valueStart, valueEnd, websocketToken)
+      } else if (equalsIgnoreCase(bytes, line, colon, names.connection)) {
+        connection ||= hasToken(bytes, valueStart, valueEnd, upgradeToken)
+      } else if (equalsIgnoreCase(bytes, line, colon, names.key)) {
+        if (keyStart !== -1) throw new HandshakeRejection(400, 'duplicate Sec-WebSocket-Key header')
+        keyStart = valueStart
+        keyEnd = valueEnd
+      } else if (equalsIgnoreCase(bytes, line, colon, names.version)) {
+        if (version !== null) throw new HandshakeRejection(400, 'duplicate Sec-WebSocket-Version header')
+        version = valueEnd - valueStart === 2 && bytes[valueStart] === 0x31 && bytes[valueStart + 1] === 0x33
+      } else if (equalsIgnoreCase(bytes, line, colon, names.protocol)) {
+        protocol ??= this.chooseProtocol(bytes, valueStart, valueEnd)
+      } else if (equalsIgnoreCase(bytes, line, colon, names.extensions)) {
+        if (!parseExtensions(bytes, valueStart, valueEnd, offers)) throw new HandshakeRejection(400, 'malformed Sec-WebSocket-Extensions header')
+      } else {
+        options.onHeader?.(bytes.subarray(line, colon), bytes.subarray(valueStart, valueEnd))
+      }
+      line = lf + 1
+    }
+    if (!host) throw new HandshakeRejection(400, 'missing Host header')
+    if (!upgrade) throw new HandshakeRejection(400, 'Upgrade header must include "websocket"')
+    if (!connection) throw new HandshakeRejection(400, 'Connection header must include "Upgrade"')
+    // RFC 6455 §4.4: an unsupported version is answered with the versions we speak.
+    if (version !== true) throw new HandshakeRejection(426, 'unsupported WebSocket version', [['Sec-WebSocket-Version', '13']])
+    if (keyStart === -1 || !isBase64Of16Bytes(bytes, keyStart, keyEnd)) throw new HandshakeRejection(400, 'Sec-WebSocket-Key must be base64 of 16 bytes')
+
+    const extensions: Extension[] = []
+    if (options.negotiate !== undefined) {
+      for (const offer of offers) {
+        const accepted = options.negotiate(offer)
+        if (accepted !== null) extensions.push(accepted)
+      }
+    }
+    const headers: (readonly [string, string])[] = [
+      ['Upgrade', 'websocket'],
+      ['Connection', 'Upgrade'],
+      ['Sec-WebSocket-Accept', acceptKey(bytes, keyStart, keyEnd)],
+    ]
+    if (protocol !== null) headers.push(['Sec-WebSocket-Protocol', protocol])
+    if (extensions.length > 0) headers.push(['Sec-WebSocket-Extensions', extensions.map(formatExtension).join(', ')])
+    const extra = options.onBeforeUpgrade?.()
+    if (extra) headers.push(...extra)
+    return { kind: 'accepted', response: renderResponse(101, headers), protocol, extensions, end }
+  }
+
+  /** chooseProtocol offers each token of a Sec-WebSocket-Protocol list to `protocol()`. */
+  private chooseProtocol(bytes: Uint8Array, start: number, end: number): string | null {
+    const choose = this.options.protocol
+    if (choose === undefined) return null
+    let i = start
+    while (i < end) {
+      while (i < end && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x2c)) i++
+      let j = i
+      while (j < end && isTokenChar(bytes[j])) j++
+      if (j < end && bytes[j] !== 0x2c && bytes[j] !== 0x20 && bytes[j] !== 0x09) {
+        throw new HandshakeRejection(400, 'malformed Sec-WebSocket-Protocol header')
+      }
+      if (choose(bytes.subarray(i, j))) return latin1(bytes, i, j)
+      i = j
+    }
+    return null
+  }
+}
+
+/** checkVersion accepts HTTP/1.1 and later 1.x and 2+ versions (RFC 6455 §4.1: "HTTP/1.1 or higher"). */
+function checkVersion(bytes: Uint8Array, start: number, end: number): void {
+  const ok = end - start === 8 && latin1(bytes, start, start + 5) === 'HTTP/' && bytes[start + 6] === 0x2e &&
+    bytes[start + 5] >= 0x30 && bytes[start + 5] <= 0x39 && bytes[start + 7] >= 0x30 && bytes[start + 7] <= 0x39
+  if (!ok) throw new HandshakeRejection(400, 'malformed HTTP version')
+  if (bytes[start + 5] < 0x31 || (bytes[start + 5] === 0x31 && bytes[start + 7] < 0x31)) {
+    throw new HandshakeRejection(505, 'WebSocket needs HTTP/1.1 or later')
+  }
+}
+
+function rejected(error: HandshakeRejection): UpgradeResult {
+  return { kind: 'rejected', response: renderResponse(error.status, error.headers, error.message), error }
+}
