@@ -98,15 +98,15 @@ t.test('the validator fails at the first bad byte of a later piece, and resets',
 })
 
 const utf8Heavy = fc.oneof(
-  fc.uint8Array({ maxLength: 64 }),
-  fc.string({ unit: 'binary', maxLength: 32 }).map((s) => new TextEncoder().encode(s)),
+  fc.uint8Array({ size: 'max', maxLength: 64 }),
+  fc.string({ size: 'max', unit: 'binary', maxLength: 32 }).map((s) => new TextEncoder().encode(s)),
   // Valid text with single bytes flipped, truncated or inserted: the adversarial neighbours.
-  fc.tuple(fc.string({ unit: 'binary', minLength: 1, maxLength: 24 }), fc.nat(), fc.integer({ min: 0, max: 255 })).map(([s, at, byte]) => {
+  fc.tuple(fc.string({ size: 'max', unit: 'binary', minLength: 1, maxLength: 24 }), fc.nat(), fc.integer({ min: 0, max: 255 })).map(([s, at, byte]) => {
     const bytes = new TextEncoder().encode(s)
     bytes[at % bytes.length] = byte
     return bytes
   }),
-  fc.array(fc.constantFrom(0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff), { maxLength: 12 }).map((a) => Uint8Array.from(a)),
+  fc.array(fc.constantFrom(0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff), { size: 'max', maxLength: 12 }).map((a) => Uint8Array.from(a)),
 )
 
 t.test('property: isValidUtf8 agrees with a fatal TextDecoder', async (t) => {
@@ -115,7 +115,7 @@ t.test('property: isValidUtf8 agrees with a fatal TextDecoder', async (t) => {
 })
 
 t.test('property: the incremental validator fails where a streaming TextDecoder does, under every chunking', async (t) => {
-  fc.assert(fc.property(utf8Heavy, fc.array(fc.nat(), { maxLength: 8 }), (bytes, cuts) => {
+  fc.assert(fc.property(utf8Heavy, fc.array(fc.nat(), { size: 'max', maxLength: 8 }), (bytes, cuts) => {
     const expectedFailure = decoderFailure(bytes)
     const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
     const validator = new Utf8Validator()
