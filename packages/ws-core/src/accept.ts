@@ -5,6 +5,9 @@ import { sha1 } from './sha1.js'
 export const WebSocketGuid = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 
 const guidBytes = Uint8Array.from(WebSocketGuid, (c) => c.charCodeAt(0))
+// Reused input for the usual 24-character key: key, then GUID.
+const input = new Uint8Array(24 + guidBytes.length)
+input.set(guidBytes, 24)
 
 /**
  * acceptKey returns the Sec-WebSocket-Accept value for a Sec-WebSocket-Key (RFC 6455 §1.3,
@@ -12,12 +15,13 @@ const guidBytes = Uint8Array.from(WebSocketGuid, (c) => c.charCodeAt(0))
  * ASCII, read from `key[start..end)` and not retained.
  */
 export function acceptKey(key: Uint8Array | string, start = 0, end = key.length): string {
-  const input = new Uint8Array(end - start + guidBytes.length)
+  const length = end - start
+  const message = length === 24 ? input : new Uint8Array(length + guidBytes.length)
   if (typeof key === 'string') {
-    for (let i = start; i < end; i++) input[i - start] = key.charCodeAt(i)
+    for (let i = start; i < end; i++) message[i - start] = key.charCodeAt(i)
   } else {
-    input.set(key.subarray(start, end))
+    for (let i = start; i < end; i++) message[i - start] = key[i]
   }
-  input.set(guidBytes, end - start)
-  return base64Encode(sha1(input))
+  if (message !== input) message.set(guidBytes, length)
+  return base64Encode(sha1(message))
 }

@@ -1,3 +1,5 @@
+import { latin1 } from './http-head.js'
+
 /**
  * Extension is one element of a Sec-WebSocket-Extensions header (RFC 6455 §9.1): a name and
  * its parameters in order, duplicates kept so that an extension can refuse them (RFC 7692 §7).
@@ -24,37 +26,28 @@ export function isTokenChar(c: number): boolean {
  */
 export function parseExtensions(bytes: Uint8Array, start: number, end: number, out: Extension[]): boolean {
   let i = start
-  const skipSpace = () => {
-    while (i < end && (bytes[i] === 0x20 || bytes[i] === 0x09)) i++
-  }
-  const token = (): string | null => {
-    const from = i
-    while (i < end && isTokenChar(bytes[i])) i++
-    return i === from ? null : String.fromCharCode(...bytes.subarray(from, i))
-  }
   let sawElement = false
   for (;;) {
-    skipSpace()
+    i = skipSpace(bytes, i, end)
     if (i < end && bytes[i] === 0x2c) {
       // Empty list elements are allowed by the #rule (RFC 7230 §7).
       i++
       continue
     }
     if (i === end) return sawElement
-    const name = token()
-    if (name === null) return false
-    const extension: Extension = { name, params: [] }
-    skipSpace()
+    let tokenEnd = skipToken(bytes, i, end)
+    if (tokenEnd === i) return false
+    const extension: Extension = { name: latin1(bytes, i, tokenEnd), params: [] }
+    i = skipSpace(bytes, tokenEnd, end)
     while (i < end && bytes[i] === 0x3b) {
-      i++
-      skipSpace()
-      const param = token()
-      if (param === null) return false
-      skipSpace()
+      i = skipSpace(bytes, i + 1, end)
+      tokenEnd = skipToken(bytes, i, end)
+      if (tokenEnd === i) return false
+      const name = latin1(bytes, i, tokenEnd)
+      i = skipSpace(bytes, tokenEnd, end)
       let value: string | null = null
       if (i < end && bytes[i] === 0x3d) {
-        i++
-        skipSpace()
+        i = skipSpace(bytes, i + 1, end)
         if (i < end && bytes[i] === 0x22) {
           i++
           let unescaped = ''
@@ -67,12 +60,14 @@ export function parseExtensions(bytes: Uint8Array, start: number, end: number, o
           i++
           value = unescaped
         } else {
-          value = token()
-          if (value === null) return false
+          tokenEnd = skipToken(bytes, i, end)
+          if (tokenEnd === i) return false
+          value = latin1(bytes, i, tokenEnd)
+          i = tokenEnd
         }
-        skipSpace()
+        i = skipSpace(bytes, i, end)
       }
-      extension.params.push({ name: param, value })
+      extension.params.push({ name, value })
     }
     out.push(extension)
     sawElement = true
@@ -80,6 +75,16 @@ export function parseExtensions(bytes: Uint8Array, start: number, end: number, o
     if (bytes[i] !== 0x2c) return false
     i++
   }
+}
+
+function skipSpace(bytes: Uint8Array, i: number, end: number): number {
+  while (i < end && (bytes[i] === 0x20 || bytes[i] === 0x09)) i++
+  return i
+}
+
+function skipToken(bytes: Uint8Array, i: number, end: number): number {
+  while (i < end && isTokenChar(bytes[i])) i++
+  return i
 }
 
 /** formatExtension returns `extension` as a Sec-WebSocket-Extensions element (RFC 6455 §9.1), values as tokens. */

@@ -25,18 +25,27 @@ export function checkHeaderField(name: string, value: string): void {
 
 /**
  * renderResponse returns a new buffer holding a complete HTTP/1.1 response head for `status`,
- * the `headers` in order, and `body` (a short text) with its Content-Length. Header fields are
- * checked with {@link checkHeaderField}.
+ * the `trusted` header lines (already rendered by the toolkit: `Name: value\r\n`…), the
+ * `headers` in order, and `body` (a short text, UTF-8) with its Content-Length. `headers` come
+ * from users and are checked with {@link checkHeaderField}, so the head is ASCII.
  */
-export function renderResponse(status: number, headers: HeaderList, body = ''): Uint8Array {
-  let text = `HTTP/1.1 ${status} ${reasonPhrases[status] ?? 'Unknown'}\r\n`
+export function renderResponse(status: number, headers: HeaderList, body = '', trusted = ''): Uint8Array {
+  let text = `HTTP/1.1 ${status} ${reasonPhrases[status] ?? 'Unknown'}\r\n${trusted}`
   for (const [name, value] of headers) {
     checkHeaderField(name, value)
     text += `${name}: ${value}\r\n`
   }
+  const bodyBytes = body === '' ? empty : encoder.encode(body)
   if (status !== 101) {
-    text += `Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${new TextEncoder().encode(body).length}\r\n`
+    text += `Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${bodyBytes.length}\r\n`
   }
-  text += `\r\n${body}`
-  return new TextEncoder().encode(text)
+  text += '\r\n'
+  // ASCII by construction: a byte per character, without TextEncoder's cost on short strings.
+  const response = new Uint8Array(text.length + bodyBytes.length)
+  for (let i = 0; i < text.length; i++) response[i] = text.charCodeAt(i)
+  response.set(bodyBytes, text.length)
+  return response
 }
+
+const encoder = new TextEncoder()
+const empty = new Uint8Array(0)

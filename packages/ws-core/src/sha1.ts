@@ -1,3 +1,8 @@
+// Scratch space, reused: the message schedule and a padded buffer big enough for an accept key
+// input (24 key bytes + 36 GUID bytes fit in two 64-byte blocks).
+const schedule = new Int32Array(80)
+const scratch = new Uint8Array(128)
+
 /**
  * sha1 returns the 20-byte SHA-1 digest (RFC 3174) of `bytes`, which it only reads. ws-core
  * needs it for Sec-WebSocket-Accept (RFC 6455 §4.2.2) and may not use Node's crypto; it is no
@@ -6,23 +11,22 @@
 export function sha1(bytes: Uint8Array): Uint8Array {
   const length = bytes.length
   // Message, 0x80, zero padding, 64-bit big-endian bit length: a multiple of 64 bytes.
-  const blocks = ((length + 8) >>> 6) + 1
-  const padded = new Uint8Array(blocks * 64)
+  const end = (((length + 8) >>> 6) + 1) * 64
+  const padded = end <= scratch.length ? scratch.fill(0, length, end) : new Uint8Array(end)
   padded.set(bytes)
   padded[length] = 0x80
   const bits = length * 8
-  const end = padded.length
   padded[end - 5] = bits / 0x100000000
   padded[end - 4] = bits >>> 24
   padded[end - 3] = bits >>> 16
   padded[end - 2] = bits >>> 8
   padded[end - 1] = bits
   let h0 = 0x67452301
-  let h1 = 0xefcdab89
-  let h2 = 0x98badcfe
+  let h1 = 0xefcdab89 | 0
+  let h2 = 0x98badcfe | 0
   let h3 = 0x10325476
-  let h4 = 0xc3d2e1f0
-  const w = new Int32Array(80)
+  let h4 = 0xc3d2e1f0 | 0
+  const w = schedule
   for (let block = 0; block < end; block += 64) {
     for (let i = 0; i < 16; i++) {
       const p = block + i * 4
@@ -37,28 +41,23 @@ export function sha1(bytes: Uint8Array): Uint8Array {
     let c = h2
     let d = h3
     let e = h4
-    for (let i = 0; i < 80; i++) {
-      let f: number
-      let k: number
-      if (i < 20) {
-        f = (b & c) | (~b & d)
-        k = 0x5a827999
-      } else if (i < 40) {
-        f = b ^ c ^ d
-        k = 0x6ed9eba1
-      } else if (i < 60) {
-        f = (b & c) | (b & d) | (c & d)
-        k = 0x8f1bbcdc
-      } else {
-        f = b ^ c ^ d
-        k = 0xca62c1d6
-      }
-      const temp = (((a << 5) | (a >>> 27)) + f + e + k + w[i]) | 0
-      e = d
-      d = c
-      c = (b << 30) | (b >>> 2)
-      b = a
-      a = temp
+    let i = 0
+    // Four rounds of 20 with their own function and constant: no branch per step.
+    for (; i < 20; i++) {
+      const t = (((a << 5) | (a >>> 27)) + ((b & c) | (~b & d)) + e + 0x5a827999 + w[i]) | 0
+      e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = t
+    }
+    for (; i < 40; i++) {
+      const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0x6ed9eba1 + w[i]) | 0
+      e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = t
+    }
+    for (; i < 60; i++) {
+      const t = (((a << 5) | (a >>> 27)) + ((b & c) | (b & d) | (c & d)) + e + 0x8f1bbcdc + w[i]) | 0
+      e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = t
+    }
+    for (; i < 80; i++) {
+      const t = (((a << 5) | (a >>> 27)) + (b ^ c ^ d) + e + 0xca62c1d6 + w[i]) | 0
+      e = d; d = c; c = (b << 30) | (b >>> 2); b = a; a = t
     }
     h0 = (h0 + a) | 0
     h1 = (h1 + b) | 0
@@ -67,12 +66,17 @@ export function sha1(bytes: Uint8Array): Uint8Array {
     h4 = (h4 + e) | 0
   }
   const digest = new Uint8Array(20)
-  const words = [h0, h1, h2, h3, h4]
-  for (let i = 0; i < 5; i++) {
-    digest[i * 4] = words[i] >>> 24
-    digest[i * 4 + 1] = words[i] >>> 16
-    digest[i * 4 + 2] = words[i] >>> 8
-    digest[i * 4 + 3] = words[i]
-  }
+  writeWord(digest, 0, h0)
+  writeWord(digest, 4, h1)
+  writeWord(digest, 8, h2)
+  writeWord(digest, 12, h3)
+  writeWord(digest, 16, h4)
   return digest
+}
+
+function writeWord(bytes: Uint8Array, at: number, word: number): void {
+  bytes[at] = word >>> 24
+  bytes[at + 1] = word >>> 16
+  bytes[at + 2] = word >>> 8
+  bytes[at + 3] = word
 }

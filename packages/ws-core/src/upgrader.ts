@@ -174,16 +174,14 @@ export class Upgrader {
         if (accepted !== null) extensions.push(accepted)
       }
     }
-    const headers: (readonly [string, string])[] = [
-      ['Upgrade', 'websocket'],
-      ['Connection', 'Upgrade'],
-      ['Sec-WebSocket-Accept', acceptKey(bytes, keyStart, keyEnd)],
-    ]
-    if (protocol !== null) headers.push(['Sec-WebSocket-Protocol', protocol])
+    // The protocol is a token from the request; extensions are checked as user headers.
+    let trusted = `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(bytes, keyStart, keyEnd)}\r\n`
+    if (protocol !== null) trusted += `Sec-WebSocket-Protocol: ${protocol}\r\n`
+    const headers: (readonly [string, string])[] = []
     if (extensions.length > 0) headers.push(['Sec-WebSocket-Extensions', extensions.map(formatExtension).join(', ')])
     const extra = options.onBeforeUpgrade?.()
     if (extra) headers.push(...extra)
-    return { kind: 'accepted', response: renderResponse(101, headers), protocol, extensions, end }
+    return { kind: 'accepted', response: renderResponse(101, headers, '', trusted), protocol, extensions, end }
   }
 
   /** chooseProtocol offers each token of a Sec-WebSocket-Protocol list to `protocol()`. */

@@ -12,6 +12,10 @@ t.test('RFC 6455 §1.3: the sample nonce', async (t) => {
   const request = ascii('x: dGhlIHNhbXBsZSBub25jZQ==\r\n')
   t.equal(acceptKey(request, 3, 27), 's3pPLMBiTxaQ9kYGzzhZRbK+xOo=', 'from a view into request bytes')
   t.equal(WebSocketGuid, '258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
+  // Keys of other lengths (only a 24-character key is valid, but the function is general).
+  const expected = (key: string) => createHash('sha1').update(key + WebSocketGuid).digest('base64')
+  t.equal(acceptKey('short'), expected('short'))
+  t.equal(acceptKey(ascii('a longer key than usual, 40 bytes long!')), expected('a longer key than usual, 40 bytes long!'))
 })
 
 t.test('SHA-1 test vectors of RFC 3174 and FIPS 180', async (t) => {
@@ -22,7 +26,7 @@ t.test('SHA-1 test vectors of RFC 3174 and FIPS 180', async (t) => {
 })
 
 t.test('property: sha1 and base64Encode agree with node:crypto and Buffer at every length', async (t) => {
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) =>
+  fc.assert(fc.property(fc.uint8Array({ size: 'max', maxLength: 300 }), (bytes) =>
     Buffer.from(sha1(bytes)).equals(createHash('sha1').update(bytes).digest()) &&
     base64Encode(bytes) === Buffer.from(bytes).toString('base64')), { numRuns: 3000 })
   t.pass()
@@ -37,7 +41,7 @@ t.test('isBase64Of16Bytes accepts exactly the canonical base64 of 16 bytes', asy
   ]
   for (const key of yes) t.ok(isBase64Of16Bytes(ascii(key), 0, key.length), key)
   for (const key of no) t.notOk(isBase64Of16Bytes(ascii(key), 0, key.length), JSON.stringify(key))
-  fc.assert(fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (bytes) => {
+  fc.assert(fc.property(fc.uint8Array({ size: 'max', minLength: 16, maxLength: 16 }), (bytes) => {
     const text = ascii(Buffer.from(bytes).toString('base64'))
     return isBase64Of16Bytes(text, 0, text.length)
   }))
