@@ -1,0 +1,46 @@
+// A node:http server that upgrades /ws to WebSocket and echoes every message, frame by frame.
+// Other paths get a plain HTTP answer: the WebSocket lives beside an ordinary web server.
+//
+//   pnpm exec tsx examples/http-upgrade.ts --port 8080
+//   then connect to ws://127.0.0.1:8080/ws
+import { createServer } from 'node:http'
+import { HandshakeRejection, Upgrader } from '@ws-toolkit/ws-core'
+import { acceptHttpUpgrade } from '@ws-toolkit/ws-util'
+import { exampleArgs } from './lib/args.js'
+import { frameLoop } from './lib/frame-loop.js'
+
+const { port } = exampleArgs(8080)
+
+const upgrader = new Upgrader({
+  onRequest: (uri) => {
+    // Views are valid only during the callback: decode what you need now.
+    if (new TextDecoder().decode(uri).split('?')[0] !== '/ws') throw new HandshakeRejection(404, 'no WebSocket here')
+  },
+  protocol: (name) => new TextDecoder().decode(name) === 'echo',
+})
+
+const server = createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'text/plain' })
+  res.end('WebSocket echo at /ws\n')
+})
+
+server.on('upgrade', (req, socket, head) => {
+  let accepted
+  try {
+    accepted = acceptHttpUpgrade(req, socket, head, upgrader)
+  } catch (error) {
+    if (error instanceof HandshakeRejection) return // already answered with its status
+    throw error
+  }
+  // Echo each data frame as it comes: fragments go back as fragments.
+  frameLoop(accepted.socket, accepted.head, 'server', {
+    onData: (connection, header, payload) => connection.send(header.opCode, payload, header.fin),
+  })
+})
+
+server.listen(port, '127.0.0.1', () => {
+  const address = server.address()
+  const actual = typeof address === 'object' && address ? address.port : port
+  console.log(`listening on 127.0.0.1:${actual}`)
+  console.log(`echo at ws://127.0.0.1:${actual}/ws, try: pnpm exec tsx examples/client.ts ws://127.0.0.1:${actual}/ws hello`)
+})

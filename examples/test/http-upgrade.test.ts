@@ -1,0 +1,140 @@
+import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium } from 'playwright-core'
+import t from 'tap'
+import { WebSocket as UndiciWebSocket } from 'undici'
+import WebSocket from 'ws'
+import { compileFrame, maskFrameWith, newHeader, newTextFrame, readHeader } from '@ws-toolkit/ws-core'
+import { runExample, runToEnd } from './run-example.js'
+
+const { port } = await runExample(t, 'http-upgrade')
+const url = `ws://127.0.0.1:${port}/ws`
+
+/** Sends each message with the ws client and collects the echoes. */
+async function wsEcho(messages: { data: string | Buffer; fin?: boolean }[]): Promise<{ data: Buffer; isBinary: boolean }[]> {
+  const ws = new WebSocket(url, ['echo'])
+  await once(ws, 'open')
+  const expected = messages.filter((m) => m.fin !== false).length
+  const received: { data: Buffer; isBinary: boolean }[] = []
+  const done = new Promise<void>((resolve) => ws.on('message', (data: Buffer, isBinary) => {
+    received.push({ data, isBinary })
+    if (received.length === expected) resolve()
+  }))
+  for (const { data, fin = true } of messages) ws.send(data, { fin })
+  await done
+  ws.close(1000)
+  const [code] = await once(ws, 'close')
+  if (code !== 1000) throw new Error(`closed with ${code}`)
+  return received
+}
+
+t.test('the ws client: text, binary, empty, fragmented and 16 MiB messages come back', async (t) => {
+  const big = Buffer.alloc(16 * 1024 * 1024, 7)
+  const echoed = await wsEcho([{ data: 'hello' }, { data: Buffer.from([0, 1, 2, 255]) }, { data: '' }, { data: 'κόσ', fin: false }, { data: 'με' }, { data: big }])
+  t.same(echoed.map((m) => [m.isBinary, m.data.length]), [[false, 5], [true, 4], [false, 0], [false, 10], [true, big.length]])
+  t.equal(echoed[0].data.toString(), 'hello')
+  t.equal(echoed[3].data.toString(), 'κόσμε', 'fragments echoed as fragments')
+  t.ok(echoed[4].data.equals(big))
+})
+
+t.test('the ws client sees the subprotocol, and a refusal on another path', async (t) => {
+  const ws = new WebSocket(url, ['other', 'echo'])
+  await once(ws, 'open')
+  t.equal(ws.protocol, 'echo')
+  ws.terminate()
+  const refused = new WebSocket(`ws://127.0.0.1:${port}/nope`)
+  refused.on('error', () => {})
+  const [, response] = (await once(refused, 'unexpected-response')) as [unknown, { statusCode: number }]
+  t.equal(response.statusCode, 404)
+  refused.terminate()
+})
+
+t.test('an invalid UTF-8 text message is failed with 1007', async (t) => {
+  const ws = new WebSocket(url)
+  await once(ws, 'open')
+  ws.send(Buffer.from([0xce, 0xba, 0xed, 0xa0, 0x80]), { binary: false })
+  const [code] = await once(ws, 'close')
+  t.equal(code, 1007)
+})
+
+t.test('undici\'s WebSocket: text and binary', async (t) => {
+  const ws = new UndiciWebSocket(url)
+  ws.binaryType = 'arraybuffer'
+  await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject })
+  const replies: unknown[] = []
+  const done = new Promise<void>((resolve) => {
+    ws.onmessage = (event) => {
+      replies.push(event.data)
+      if (replies.length === 2) resolve()
+    }
+  })
+  ws.send('undici says hi')
+  ws.send(new Uint8Array([9, 8, 7]))
+  await done
+  t.equal(replies[0], 'undici says hi')
+  t.same([...new Uint8Array(replies[1] as ArrayBuffer)], [9, 8, 7])
+  const closed = new Promise<number>((resolve) => (ws.onclose = (event) => resolve(event.code)))
+  ws.close(1000)
+  t.equal(await closed, 1000)
+})
+
+t.test('headless Chromium: a page from loopback talks to the server', async (t) => {
+  const profile = mkdtempSync(join(tmpdir(), 'chromium-'))
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  })
+  t.teardown(async () => {
+    await browser.close()
+    rmSync(profile, { recursive: true, force: true })
+  })
+  const page = await browser.newPage()
+  await page.goto(`http://127.0.0.1:${port}/`)
+  const result = await page.evaluate(async (url) => {
+    const ws = new WebSocket(url, 'echo')
+    ws.binaryType = 'arraybuffer'
+    await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject })
+    const replies: unknown[] = []
+    const done = new Promise((resolve) => (ws.onmessage = (e) => { replies.push(e.data instanceof ArrayBuffer ? [...new Uint8Array(e.data)] : e.data); if (replies.length === 3) resolve(null) }))
+    ws.send('from chromium')
+    ws.send(new Uint8Array([1, 2, 3]))
+    ws.send('x'.repeat(70000))
+    await done
+    const closed = new Promise((resolve) => (ws.onclose = (e) => resolve([e.code, e.wasClean])))
+    ws.close(1000)
+    return { protocol: ws.protocol, replies: [replies[0], replies[1], (replies[2] as string).length], closed: await closed }
+  }, url)
+  t.same(result, { protocol: 'echo', replies: ['from chromium', [1, 2, 3], 70000], closed: [1000, true] })
+})
+
+t.test('early data: request and first frame in one TCP packet, the frame is echoed', async (t) => {
+  const socket = connect(port, '127.0.0.1')
+  await once(socket, 'connect')
+  t.teardown(() => socket.destroy())
+  const request = `GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
+  socket.write(Buffer.concat([Buffer.from(request, 'latin1'), compileFrame(maskFrameWith(newTextFrame('early bird'), 0x0badf00d))]))
+  let received = Buffer.alloc(0)
+  for await (const chunk of socket) {
+    received = Buffer.concat([received, chunk])
+    const end = received.indexOf('\r\n\r\n')
+    if (end === -1) continue
+    const header = newHeader()
+    const size = readHeader(received, end + 4, header)
+    if (size === 0 || received.length < end + 4 + size + header.length) continue
+    t.match(received.subarray(0, end).toString(), /^HTTP\/1\.1 101 /)
+    t.equal(received.subarray(end + 4 + size, end + 4 + size + header.length).toString(), 'early bird')
+    break
+  }
+})
+
+t.test('examples/client.ts against the server', async (t) => {
+  const { code, stdout } = await runToEnd('client', [url, 'one', 'two'])
+  t.equal(code, 0)
+  t.equal(stdout, `connected to ${url} (subprotocol echo)\nreply: one\nreply: two\nclosed with 1000\n`)
+})

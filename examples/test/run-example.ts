@@ -1,0 +1,30 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const examples = join(dirname(fileURLToPath(import.meta.url)), '..')
+
+/** runExample starts `examples/NAME.ts --port 0`, waits for its "listening on" line, and stops it at teardown. */
+export async function runExample(t: { teardown(fn: () => void): void }, name: string): Promise<{ port: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(examples, `${name}.ts`), '--port', '0'], { cwd: examples, stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => child.kill())
+  let output = ''
+  child.stdout!.setEncoding('utf8')
+  for await (const chunk of child.stdout!) {
+    output += chunk
+    const match = /listening on 127\.0\.0\.1:(\d+)/.exec(output)
+    if (match) return { port: Number(match[1]), child }
+  }
+  throw new Error(`${name} exited before listening: ${output}`)
+}
+
+/** runToEnd runs `examples/NAME.ts` with `args` and resolves with its exit code and output. */
+export async function runToEnd(name: string, args: string[]): Promise<{ code: number | null; stdout: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(examples, `${name}.ts`), ...args], { cwd: examples, stdio: ['ignore', 'pipe', 'inherit'] })
+  let stdout = ''
+  child.stdout!.setEncoding('utf8')
+  child.stdout!.on('data', (chunk) => (stdout += chunk))
+  const [code] = await once(child, 'exit')
+  return { code, stdout }
+}

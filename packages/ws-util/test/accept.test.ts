@@ -1,0 +1,164 @@
+import { once } from 'node:events'
+import { createServer as createHttpServer } from 'node:http'
+import { connect, type Socket } from 'node:net'
+import t, { type Test } from 'tap'
+import WebSocket from 'ws'
+import { compileFrame, HandshakeRejection, maskFrameWith, newHeader, newTextFrame, readHeader, cipher, Upgrader } from '@ws-toolkit/ws-core'
+import { acceptHttpUpgrade, acceptSocket, type Accepted, HandshakeTimeoutError, SocketClosedError } from '../src/index.js'
+import { ascii, collect, listen, sampleRequest } from './helpers.js'
+
+/** A server whose every socket goes through acceptSocket; the outcome is delivered to `outcome`. */
+async function acceptingServer(t: Test, options: Parameters<typeof acceptSocket>[2] = {}, upgrader = new Upgrader()) {
+  const outcomes: Promise<Accepted<Socket>>[] = []
+  const { port } = await listen(t, (socket) => {
+    const outcome = acceptSocket(socket, upgrader, options)
+    outcome.catch(() => {})
+    outcomes.push(outcome)
+  })
+  const client = async () => {
+    const socket = connect(port, '127.0.0.1')
+    await once(socket, 'connect')
+    t.teardown(() => socket.destroy())
+    while (outcomes.length === 0) await new Promise((r) => setImmediate(r))
+    return { socket, outcome: outcomes.shift()! }
+  }
+  return client
+}
+
+t.test('a request in pieces is accepted and answered with 101', async (t) => {
+  const client = await acceptingServer(t)
+  const { socket, outcome } = await client()
+  const received = collect(socket)
+  for (const piece of [sampleRequest.slice(0, 10), sampleRequest.slice(10, 80), sampleRequest.slice(80)]) {
+    socket.write(ascii(piece))
+    await new Promise((r) => setTimeout(r, 10))
+  }
+  const accepted = await outcome
+  t.equal(accepted.head.length, 0)
+  t.equal(accepted.protocol, null)
+  accepted.socket.end()
+  t.match((await received).toString('latin1'), /^HTTP\/1\.1 101 Switching Protocols\r\n[^]*Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n\r\n$/)
+})
+
+t.test('early data: a frame in the same packet as the request is handed back, and later data waits', async (t) => {
+  const client = await acceptingServer(t)
+  const { socket, outcome } = await client()
+  const frame = compileFrame(maskFrameWith(newTextFrame('early'), 0x01020304))
+  socket.write(Buffer.concat([ascii(sampleRequest), frame]))
+  const accepted = await outcome
+  t.same([...accepted.head], [...frame], 'the early frame is in head')
+  // The socket is paused: bytes sent now are not lost while no handler is attached.
+  socket.write(compileFrame(maskFrameWith(newTextFrame('later'), 0x05060708)))
+  await new Promise((r) => setTimeout(r, 50))
+  const later = once(accepted.socket, 'data')
+  accepted.socket.resume()
+  const [chunk] = (await later) as [Buffer]
+  const header = newHeader()
+  const size = readHeader(chunk, 0, header)
+  const payload = chunk.subarray(size, size + header.length)
+  cipher(payload, header.mask, 0)
+  t.equal(payload.toString(), 'later')
+})
+
+t.test('a refused request gets its complete HTTP response and the socket ends', async (t) => {
+  const client = await acceptingServer(t)
+  const { socket, outcome } = await client()
+  const received = collect(socket)
+  socket.write(ascii(sampleRequest.replace('GET', 'POST')))
+  const error = await outcome.catch((e) => e)
+  t.ok(error instanceof HandshakeRejection)
+  t.equal(error.status, 405)
+  t.match((await received).toString('latin1'), /^HTTP\/1\.1 405 Method Not Allowed\r\nAllow: GET\r\n[^]*\r\n\r\na WebSocket handshake is a GET request$/)
+})
+
+t.test('an oversized head is refused with 431 before it is all sent', async (t) => {
+  const client = await acceptingServer(t, {}, new Upgrader({ limits: { headBytes: 1024 } }))
+  const { socket, outcome } = await client()
+  const received = collect(socket)
+  socket.on('error', () => {})
+  socket.write(ascii(`GET / HTTP/1.1\r\n${'X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n'.repeat(40)}`))
+  const error = await outcome.catch((e) => e)
+  t.equal(error.status, 431)
+  t.match((await received).toString('latin1'), /^HTTP\/1\.1 431 /)
+})
+
+t.test('a slow client is cut off by the handshake timeout', async (t) => {
+  const client = await acceptingServer(t, { timeoutMs: 100 })
+  const { socket, outcome } = await client()
+  const closed = once(socket, 'close')
+  socket.write(ascii(sampleRequest.slice(0, 20)))
+  const error = await outcome.catch((e) => e)
+  t.ok(error instanceof HandshakeTimeoutError)
+  t.equal(error.code, 'WS_HANDSHAKE_TIMEOUT')
+  await closed
+  t.pass('the socket was closed')
+})
+
+t.test('an abort signal ends the handshake with its reason', async (t) => {
+  const controller = new AbortController()
+  const client = await acceptingServer(t, { signal: controller.signal })
+  const { socket, outcome } = await client()
+  const closed = once(socket, 'close')
+  controller.abort(new Error('shutting down'))
+  t.match(await outcome.catch((e) => e), { message: 'shutting down' })
+  await closed
+  const aborted = AbortSignal.abort(new Error('already'))
+  const late = await acceptingServer(t, { signal: aborted })
+  t.match(await (await late()).outcome.catch((e) => e), { message: 'already' }, 'a signal aborted before the call')
+})
+
+t.test('a client that leaves mid-head is reported with what it sent', async (t) => {
+  const client = await acceptingServer(t)
+  const { socket, outcome } = await client()
+  socket.end(ascii(sampleRequest.slice(0, 30)))
+  const error = await outcome.catch((e) => e)
+  t.ok(error instanceof SocketClosedError)
+  t.equal(error.code, 'WS_SOCKET_CLOSED')
+  t.equal(error.received, 30)
+})
+
+t.test('node:http upgrade event with the ws client: protocol, frames both ways, refusal', async (t) => {
+  const upgrader = new Upgrader({
+    onRequest: (uri) => {
+      if (Buffer.from(uri).toString() !== '/ws') throw new HandshakeRejection(403, 'forbidden path')
+    },
+    protocol: (name) => Buffer.from(name).toString() === 'b',
+  })
+  const server = createHttpServer()
+  const accepted: Accepted[] = []
+  server.on('upgrade', (req, socket, head) => {
+    try {
+      accepted.push(acceptHttpUpgrade(req, socket, head, upgrader))
+    } catch (error) {
+      if (!(error instanceof HandshakeRejection)) throw error
+    }
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => server.close())
+  const port = (server.address() as { port: number }).port
+
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, ['a', 'b'])
+  await once(ws, 'open')
+  t.equal(ws.protocol, 'b')
+  const connection = accepted[0]
+  const message = once(ws, 'message')
+  connection.socket.write(compileFrame(newTextFrame('from server')))
+  t.equal(String((await message)[0]), 'from server')
+  const frame = once(connection.socket, 'data')
+  connection.socket.resume()
+  ws.send('from client')
+  const [chunk] = (await frame) as [Buffer]
+  const header = newHeader()
+  const size = readHeader(chunk, 0, header)
+  cipher(chunk.subarray(size), header.mask, 0)
+  t.equal(chunk.subarray(size).toString(), 'from client')
+  ws.terminate()
+  connection.socket.destroy()
+
+  const refused = new WebSocket(`ws://127.0.0.1:${port}/elsewhere`)
+  const [, response] = (await once(refused, 'unexpected-response')) as [unknown, { statusCode: number }]
+  t.equal(response.statusCode, 403)
+  refused.on('error', () => {})
+  refused.terminate()
+})

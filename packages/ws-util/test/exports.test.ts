@@ -1,8 +1,0 @@
-import t from 'tap'
-
-t.test('the built package resolves through its exports map, and so does ws-core from it', async (t) => {
-  const self = await import('@ws-toolkit/ws-util')
-  t.same(Object.keys(self), [], 'nothing is exported before the package is built out')
-  const core = await import('@ws-toolkit/ws-core')
-  t.type(core.readHeader, 'function', 'its dependency on ws-core is wired')
-})
