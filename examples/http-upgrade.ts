@@ -4,7 +4,7 @@
 //   pnpm exec tsx examples/http-upgrade.ts --port 8080
 //   then connect to ws://127.0.0.1:8080/ws
 import { createServer } from 'node:http'
-import { HandshakeRejection, Upgrader } from '@ws-toolkit/ws-core'
+import { HandshakeRejection, sameOrigin, Upgrader } from '@ws-toolkit/ws-core'
 import { acceptHttpUpgrade } from '@ws-toolkit/ws-util'
 import { exampleArgs } from './lib/args.js'
 import { frameLoop } from './lib/frame-loop.js'
@@ -17,6 +17,8 @@ const upgrader = new Upgrader({
     if (new TextDecoder().decode(uri).split('?')[0] !== '/ws') throw new HandshakeRejection(404, 'no WebSocket here')
   },
   protocol: (name) => new TextDecoder().decode(name) === 'echo',
+  // Browsers may connect only from pages this server serves; other clients send no Origin.
+  checkOrigin: sameOrigin,
 })
 
 const server = createServer((req, res) => {

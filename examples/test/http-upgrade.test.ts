@@ -52,6 +52,14 @@ t.test('the ws client sees the subprotocol, and a refusal on another path', asyn
   refused.terminate()
 })
 
+t.test('a browser page from another origin is refused with 403', async (t) => {
+  const ws = new WebSocket(url, { origin: 'http://evil.example' })
+  ws.on('error', () => {})
+  const [, response] = (await once(ws, 'unexpected-response')) as [unknown, { statusCode: number }]
+  t.equal(response.statusCode, 403)
+  ws.terminate()
+})
+
 t.test('an invalid UTF-8 text message is failed with 1007', async (t) => {
   const ws = new WebSocket(url)
   await once(ws, 'open')

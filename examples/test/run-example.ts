@@ -8,7 +8,15 @@ const examples = join(dirname(fileURLToPath(import.meta.url)), '..')
 /** runExample starts `examples/NAME.ts --port 0`, waits for its "listening on" line, and stops it at teardown. */
 export async function runExample(t: { teardown(fn: () => void): void }, name: string): Promise<{ port: number; child: ChildProcess }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(examples, `${name}.ts`), '--port', '0'], { cwd: examples, stdio: ['ignore', 'pipe', 'inherit'] })
-  t.teardown(() => child.kill())
+  let stopping = false
+  t.teardown(() => {
+    stopping = true
+    child.kill()
+  })
+  // An example that dies mid-test would otherwise show only as refused connections.
+  child.on('exit', (code, signal) => {
+    if (!stopping) console.error(`# examples/${name}.ts exited early: code ${code}, signal ${signal}`)
+  })
   let output = ''
   child.stdout!.setEncoding('utf8')
   for await (const chunk of child.stdout!) {

@@ -13,3 +13,4 @@ export { type Extension, formatExtension, parseExtensions } from './extension.js
 export { defaultHeadLimits, type HeadLimits } from './http-head.js'
 export * from './upgrader.js'
 export * from './client-handshake.js'
+export * from './origin.js'

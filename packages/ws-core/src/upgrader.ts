@@ -4,6 +4,7 @@ import { HandshakeRejection, type HeaderList } from './errors.js'
 import { type Extension, formatExtension, isTokenChar, parseExtensions } from './extension.js'
 import { asciiLower, defaultHeadLimits, equalsIgnoreCase, hasToken, type HeadLimits, latin1, scanHead } from './http-head.js'
 import { renderResponse } from './http-response.js'
+import type { OriginCheck } from './origin.js'
 
 /**
  * UpgraderOptions configures an {@link Upgrader}. Every callback receives views into the
@@ -26,6 +27,13 @@ export interface UpgraderOptions {
    * the response, or null to decline. The offer is a copy and may be kept.
    */
   negotiate?(offer: Extension): Extension | null
+  /**
+   * Decides whether the request's Origin may connect, once every header is read; false refuses
+   * it with 403. Use {@link sameOrigin} or {@link allowOrigins}. Without it any origin connects:
+   * a server that relies on cookies or other ambient credentials should set it (§10.2). The
+   * Origin header is passed to `onHeader` too.
+   */
+  checkOrigin?: OriginCheck
   /** Called once the request is accepted, before the response is built; returns extra headers. */
   onBeforeUpgrade?(): HeaderList | void
 }
@@ -46,6 +54,7 @@ const names = {
   connection: asciiLower('Connection'),
   key: asciiLower('Sec-WebSocket-Key'),
   version: asciiLower('Sec-WebSocket-Version'),
+  origin: asciiLower('Origin'),
   protocol: asciiLower('Sec-WebSocket-Protocol'),
   extensions: asciiLower('Sec-WebSocket-Extensions'),
 }
@@ -113,7 +122,8 @@ export class Upgrader {
     checkVersion(bytes, targetEnd + 1, lineEnd)
     options.onRequest?.(bytes.subarray(targetStart, targetEnd))
 
-    let host = false
+    let host: string | null = null
+    let origin: string | null = null
     let upgrade = false
     let connection = false
     let keyStart = -1
@@ -137,8 +147,8 @@ export class Upgrader {
         if ((c < 0x20 && c !== 0x09) || c === 0x7f) throw new HandshakeRejection(400, 'control character in header value')
       }
       if (equalsIgnoreCase(bytes, line, colon, names.host)) {
-        if (host) throw new HandshakeRejection(400, 'duplicate Host header')
-        host = true
+        if (host !== null) throw new HandshakeRejection(400, 'duplicate Host header')
+        host = latin1(bytes, valueStart, valueEnd)
         options.onHost?.(bytes.subarray(valueStart, valueEnd))
       } else if (equalsIgnoreCase(bytes, line, colon, names.upgrade)) {
         upgrade ||= hasToken(bytes, valueStart, valueEnd, websocketToken)
@@ -156,16 +166,25 @@ export class Upgrader {
       } else if (equalsIgnoreCase(bytes, line, colon, names.extensions)) {
         if (!parseExtensions(bytes, valueStart, valueEnd, offers)) throw new HandshakeRejection(400, 'malformed Sec-WebSocket-Extensions header')
       } else {
+        if (equalsIgnoreCase(bytes, line, colon, names.origin)) {
+          // RFC 6454 §7.3: a user agent sends at most one Origin.
+          if (origin !== null) throw new HandshakeRejection(400, 'duplicate Origin header')
+          origin = latin1(bytes, valueStart, valueEnd)
+        }
         options.onHeader?.(bytes.subarray(line, colon), bytes.subarray(valueStart, valueEnd))
       }
       line = lf + 1
     }
-    if (!host) throw new HandshakeRejection(400, 'missing Host header')
+    if (host === null) throw new HandshakeRejection(400, 'missing Host header')
     if (!upgrade) throw new HandshakeRejection(400, 'Upgrade header must include "websocket"')
     if (!connection) throw new HandshakeRejection(400, 'Connection header must include "Upgrade"')
     // RFC 6455 §4.4: an unsupported version is answered with the versions we speak.
     if (version !== true) throw new HandshakeRejection(426, 'unsupported WebSocket version', [['Sec-WebSocket-Version', '13']])
     if (keyStart === -1 || !isBase64Of16Bytes(bytes, keyStart, keyEnd)) throw new HandshakeRejection(400, 'Sec-WebSocket-Key must be base64 of 16 bytes')
+
+    if (options.checkOrigin !== undefined && !options.checkOrigin(origin, host)) {
+      throw new HandshakeRejection(403, 'origin not allowed')
+    }
 
     const extensions: Extension[] = []
     if (options.negotiate !== undefined) {
