@@ -69,7 +69,9 @@ async function handshakes(port: number, total: number, concurrency: number): Pro
       received += chunk
       if (!received.includes('\r\n\r\n')) return
       if (!received.startsWith('HTTP/1.1 101')) reject(new Error(received))
-      socket.destroy()
+      // A reset leaves no TIME_WAIT behind: tens of thousands of handshakes would otherwise
+      // run this machine out of ephemeral ports.
+      socket.resetAndDestroy()
       resolve()
     })
     socket.on('error', reject)
@@ -89,35 +91,53 @@ async function run(kind: Kind, total: number) {
   const child = fork(fileURLToPath(import.meta.url), ['--serve', kind], {
     execArgv: process.execArgv, env: { ...process.env, ...(kind === 'ws' ? { WS_NO_BUFFER_UTIL: '1' } : {}) },
   })
-  const [{ port }] = (await once(child, 'message')) as [{ port: number }]
-  const cpu = async () => {
-    child.send('cpu')
-    const [{ cpu }] = (await once(child, 'message')) as [{ cpu: NodeJS.CpuUsage }]
-    return cpu.user + cpu.system
+  try {
+    const [{ port }] = (await once(child, 'message')) as [{ port: number }]
+    const cpu = async () => {
+      child.send('cpu')
+      const [{ cpu }] = (await once(child, 'message')) as [{ cpu: NodeJS.CpuUsage }]
+      return cpu.user + cpu.system
+    }
+    await handshakes(port, 500, 8) // warm-up
+    const before = await cpu()
+    const seconds = await handshakes(port, total, 16)
+    const cpuMicros = (await cpu()) - before
+    return { kind, perSecond: total / seconds, cpuMicrosPerHandshake: cpuMicros / total }
+  } finally {
+    child.kill()
   }
-  await handshakes(port, 500, 8) // warm-up
-  const before = await cpu()
-  const seconds = await handshakes(port, total, 16)
-  const cpuMicros = (await cpu()) - before
-  child.kill()
-  return { kind, perSecond: total / seconds, cpuMicrosPerHandshake: cpuMicros / total }
 }
 
 if (process.argv[2] === '--serve') {
   serve(process.argv[3] as Kind)
 } else {
   const total = Number(process.env.HANDSHAKES ?? 5000)
-  const results = []
-  for (const kind of ['limit', 'ws-core net', 'ws-core http', 'ws', 'ws+bufferutil'] as Kind[]) results.push(await run(kind, total))
+  const rounds = Number(process.env.ROUNDS ?? 3)
+  const kinds: Kind[] = ['limit', 'ws-core net', 'ws-core http', 'ws', 'ws+bufferutil']
+  // Rounds in rotating order, best of each: a shared machine's noise only ever adds CPU.
+  const samples = new Map<Kind, Awaited<ReturnType<typeof run>>[]>(kinds.map((k) => [k, []]))
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < kinds.length; i++) {
+      const kind = kinds[(i + round) % kinds.length]
+      samples.get(kind)!.push(await run(kind, total))
+    }
+  }
+  const results = kinds.map((kind) => {
+    const all = samples.get(kind)!
+    const best = all.reduce((a, b) => (a.cpuMicrosPerHandshake <= b.cpuMicrosPerHandshake ? a : b))
+    const worst = Math.max(...all.map((r) => r.cpuMicrosPerHandshake))
+    return { ...best, worstCpuMicrosPerHandshake: worst, perSecond: Math.max(...all.map((r) => r.perSecond)) }
+  })
   const ws = results.find((r) => r.kind === 'ws+bufferutil')!
-  console.log(`opening handshakes, ${total} over 16 concurrent loopback connections, Chromium-like request\n`)
-  table(['server', 'handshakes/s', 'server CPU µs/handshake', 'CPU vs ws'], results.map((r) => [
-    r.kind, r.perSecond.toFixed(0), r.cpuMicrosPerHandshake.toFixed(1), `${(r.cpuMicrosPerHandshake / ws.cpuMicrosPerHandshake).toFixed(2)}x`,
+  console.log(`opening handshakes: ${rounds} rounds of ${total} over 16 concurrent loopback connections, Chromium-like request; best round\n`)
+  table(['server', 'handshakes/s', 'server CPU µs/handshake', '(worst round)', 'CPU vs ws'], results.map((r) => [
+    r.kind, r.perSecond.toFixed(0), r.cpuMicrosPerHandshake.toFixed(1), r.worstCpuMicrosPerHandshake.toFixed(1),
+    `${(r.cpuMicrosPerHandshake / ws.cpuMicrosPerHandshake).toFixed(2)}x`,
   ]))
   const upgrader = new Upgrader()
   const parses = measure(() => {
     if (upgrader.upgrade(browserRequest, 0).kind !== 'accepted') throw new Error('not accepted')
   })
   console.log(`\nUpgrader.upgrade on that request (${browserRequest.length} bytes, 12 fields): ${(parses / 1000).toFixed(0)}k/s, ${(1e6 / parses).toFixed(2)} µs each`)
-  writeResult('handshake', { total, servers: results, upgraderParsesPerSecond: parses })
+  writeResult('handshake', { total, rounds, servers: results, upgraderParsesPerSecond: parses })
 }
