@@ -36,6 +36,12 @@ export const ErrorCode = {
   InvalidCloseReason: 'WS_INVALID_CLOSE_REASON',
   /** §8.1: text messages must be valid UTF-8. */
   InvalidUtf8: 'WS_INVALID_UTF8',
+  /** §10.4: a frame longer than this endpoint's limit. */
+  FrameTooLarge: 'WS_FRAME_TOO_LARGE',
+  /** §10.4: a message longer than this endpoint's limit, counted across its fragments. */
+  MessageTooLarge: 'WS_MESSAGE_TOO_LARGE',
+  /** §10.4: a message in more fragments than this endpoint's limit. */
+  TooManyFragments: 'WS_TOO_MANY_FRAGMENTS',
   /** §4.2.1, §4.4: the opening handshake was refused; see the error's HTTP status. */
   HandshakeRejected: 'WS_HANDSHAKE_REJECTED',
   /** §4.1: the server's handshake response is not a valid acceptance. */
