@@ -1,13 +1,14 @@
 import type { Duplex } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
 import type { Extension, HandshakeRejection, Upgrader, UpgradeResult } from '@ws-toolkit/ws-core'
-import { type HandshakeOptions, readHead } from './read-head.js'
+import { destroyOnError, endRefused, type HandshakeOptions, readHead } from './read-head.js'
 
 /**
  * Accepted is an open WebSocket connection after the server's handshake (RFC 6455 §4.2.2):
- * the socket (paused: attach your handler, then resume it), the chosen subprotocol and
- * extensions, and `head`, the bytes the client sent right behind its request (its first
- * frames), a view that is yours to process before anything the socket reads next.
+ * the socket, the chosen subprotocol and extensions, and `head`, the bytes the client sent
+ * right behind its request (its first frames), a view that is yours to process before anything
+ * the socket reads next. The socket is paused, and its only listener of ours is
+ * {@link destroyOnError}: attach your handlers (and your own `'error'` listener), then resume it.
  */
 export interface Accepted<S extends Duplex = Duplex> {
   socket: S
@@ -20,8 +21,8 @@ export interface Accepted<S extends Duplex = Duplex> {
  * acceptSocket performs the server's opening handshake on a raw socket (a `net.Socket` from a
  * `net.Server`, a `tls.TLSSocket`, any Duplex): it reads until `upgrader` has a complete
  * request, a broken limit, the timeout or the abort signal, writes the response, and resolves
- * with the connection. A refused request is answered with its HTTP error, the socket is ended,
- * and the promise rejects with the {@link HandshakeRejection}.
+ * with the connection. A refused request is answered with its HTTP error and the socket closed
+ * ({@link endRefused}); the promise rejects with the {@link HandshakeRejection}.
  */
 export async function acceptSocket<S extends Duplex>(socket: S, upgrader: Upgrader, options: HandshakeOptions = {}): Promise<Accepted<S>> {
   const { value: result, bytes } = await readHead(socket, (bytes) => {
@@ -29,7 +30,7 @@ export async function acceptSocket<S extends Duplex>(socket: S, upgrader: Upgrad
     return result.kind === 'incomplete' ? null : result
   }, options)
   if (result.kind === 'rejected') {
-    socket.end(result.response)
+    endRefused(socket, result.response)
     throw result.error
   }
   socket.write(result.response)
@@ -42,16 +43,26 @@ export async function acceptSocket<S extends Duplex>(socket: S, upgrader: Upgrad
  * its head is rebuilt from `req.rawHeaders` (a copy; the raw bytes are gone) and judged by
  * `upgrader` with every rule and callback of {@link Upgrader.upgrade}. `head` is Node's: the
  * bytes the client sent after its request, returned as the connection's `head`. A refused
- * request is answered, the socket ended, and the {@link HandshakeRejection} thrown.
+ * request is answered, the socket closed ({@link endRefused}), and the
+ * {@link HandshakeRejection} thrown; any other error from the upgrader's callbacks destroys
+ * the socket and is rethrown. The socket is handed over as {@link acceptSocket} does.
  */
 export function acceptHttpUpgrade<S extends Duplex>(req: IncomingMessage, socket: S, head: Uint8Array, upgrader: Upgrader): Accepted<S> {
   let text = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`
   const raw = req.rawHeaders
   for (let i = 0; i < raw.length; i += 2) text += `${raw[i]}: ${raw[i + 1]}\r\n`
-  // A rebuilt head ends in its empty line: the upgrader always decides.
-  const result = upgrader.upgrade(Buffer.from(`${text}\r\n`, 'latin1'), 0) as Exclude<UpgradeResult, { kind: 'incomplete' }>
+  socket.on('error', destroyOnError)
+  socket.pause()
+  let result: Exclude<UpgradeResult, { kind: 'incomplete' }>
+  try {
+    // A rebuilt head ends in its empty line: the upgrader always decides.
+    result = upgrader.upgrade(Buffer.from(`${text}\r\n`, 'latin1'), 0) as Exclude<UpgradeResult, { kind: 'incomplete' }>
+  } catch (error) {
+    socket.destroy()
+    throw error
+  }
   if (result.kind === 'rejected') {
-    socket.end(result.response)
+    endRefused(socket, result.response)
     throw result.error
   }
   socket.write(result.response)

@@ -11,15 +11,19 @@ export interface DialOptions extends HandshakeOptions {
   extensions?: readonly Extension[]
   /** Extra request header fields: Origin, Authorization, Cookie… */
   headers?: HeaderList
-  /** For wss://: options for `tls.connect` (ca, cert, key, rejectUnauthorized…); SNI is set from the URL's host. */
+  /**
+   * For wss://: options for `tls.connect` (ca, cert, key, rejectUnauthorized, servername…).
+   * Without a `servername`, SNI carries the URL's host name (none for an IP address).
+   */
   tls?: ConnectionOptions
 }
 
 /**
- * Dialed is an open client connection (RFC 6455 §4.1): the socket (paused: attach your handler,
- * then resume it), the subprotocol and extensions the server chose, the response's header fields
- * (names lower-cased), and `head`, bytes the server sent right behind its response (its first
- * frames), a view that is yours to process first.
+ * Dialed is an open client connection (RFC 6455 §4.1): the socket, the subprotocol and
+ * extensions the server chose, the response's header fields (names lower-cased), and `head`,
+ * bytes the server sent right behind its response (its first frames), a view that is yours to
+ * process first. The socket is paused with `destroyOnError` as its only listener of ours:
+ * attach your handlers (and your own `'error'` listener), then resume it.
  */
 export interface Dialed {
   socket: Socket | TLSSocket
@@ -36,24 +40,46 @@ export interface Dialed {
  * abort signal's reason, or the socket's error; the socket is destroyed in every such case.
  */
 export async function dial(url: string | URL, options: DialOptions = {}): Promise<Dialed> {
-  const target = new URL(url)
-  const secure = target.protocol === 'wss:'
-  if (!secure && target.protocol !== 'ws:') throw new TypeError(`not a WebSocket URL: ${target.href}`)
-  if (target.hash !== '') throw new TypeError('a WebSocket URL has no fragment (RFC 6455 §3)')
-  const port = Number(target.port || (secure ? 443 : 80))
-  // URL keeps IPv6 literals in brackets; sockets want them bare.
-  const hostname = target.hostname.replace(/^\[(.*)\]$/, '$1')
+  const target = dialTarget(url)
   const handshake = buildClientRequest({
-    host: target.host, path: `${target.pathname}${target.search}`,
-    protocols: options.protocols, extensions: options.extensions, headers: options.headers,
+    host: target.host, path: target.path, protocols: options.protocols, extensions: options.extensions, headers: options.headers,
   })
-  const socket = secure
-    ? tlsConnect({ ...options.tls, host: hostname, port, servername: isIp(hostname) ? undefined : hostname })
+  const { hostname, port } = target
+  const socket = target.secure
+    ? tlsConnect({ servername: isIp(hostname) ? undefined : hostname, ...options.tls, host: hostname, port })
     : netConnect({ host: hostname, port })
   socket.setNoDelay(true)
   socket.write(handshake.request)
   const { value: response, bytes } = await readHead(socket, (bytes) => parseServerResponse(handshake, bytes), options)
   return { socket, protocol: response.protocol, extensions: response.extensions, headers: response.headers, head: bytes.subarray(response.end) }
+}
+
+/**
+ * DialTarget is where a WebSocket URL points (RFC 6455 §3): TLS or not, the host and port to
+ * connect to (IPv6 without brackets), the Host header value and the request-target.
+ */
+export interface DialTarget {
+  secure: boolean
+  hostname: string
+  port: number
+  host: string
+  path: string
+}
+
+/** dialTarget reads a `ws://` or `wss://` URL (RFC 6455 §3); other schemes and fragments are a TypeError. */
+export function dialTarget(url: string | URL): DialTarget {
+  const target = new URL(url)
+  const secure = target.protocol === 'wss:'
+  if (!secure && target.protocol !== 'ws:') throw new TypeError(`not a WebSocket URL: ${target.href}`)
+  if (target.hash !== '') throw new TypeError('a WebSocket URL has no fragment (RFC 6455 §3)')
+  return {
+    secure,
+    // URL keeps IPv6 literals in brackets; sockets want them bare.
+    hostname: target.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: Number(target.port || (secure ? 443 : 80)),
+    host: target.host,
+    path: `${target.pathname}${target.search}`,
+  }
 }
 
 function isIp(host: string): boolean {

@@ -2,7 +2,7 @@
  * @ws-toolkit/ws-util: Node.js socket and stream helpers built on @ws-toolkit/ws-core.
  */
 export * from './errors.js'
-export { defaultHandshakeTimeoutMs, type HandshakeOptions, readHead } from './read-head.js'
+export { defaultHandshakeTimeoutMs, destroyOnError, endRefused, type HandshakeOptions, readHead, refusedLingerMs } from './read-head.js'
 export * from './accept.js'
 export * from './dial.js'
 export * from './decoder.js'

@@ -13,17 +13,34 @@ export interface HandshakeOptions {
 export const defaultHandshakeTimeoutMs = 10_000
 
 /**
- * readHead collects bytes from `socket` until `parse` returns a value (not null) for the
- * bytes so far, which it then resolves with along with those bytes. `parse` bounds the
- * buffering: it must throw, or return a value, once the bytes break its limits. When the head
- * arrives in one chunk (the usual case) that chunk is parsed where it lies; only a head split
- * across chunks is joined into a new buffer. On success the socket is paused with no listener
- * of ours left: the caller resumes it. On timeout, abort or close the socket is destroyed.
+ * destroyOnError is the `'error'` listener the handshake helpers leave on a socket they hand
+ * over, so that a reset arriving before the caller attaches its own listener destroys the
+ * socket (and emits `'close'`) instead of crashing the process. Remove it once you listen.
+ */
+export function destroyOnError(this: Duplex): void {
+  this.destroy()
+}
+
+/**
+ * readHead collects bytes from `socket` until `parse` returns a value (not null) for the bytes
+ * so far, then resolves with it and those bytes. `parse` bounds the buffering: it must throw,
+ * or return a value, once the bytes break its limits. A head that arrives in one chunk (the
+ * usual case) is parsed where it lies; pieces are gathered in a buffer that doubles as needed,
+ * and `parse` runs only when a piece brings a line feed or the bytes have doubled since it last
+ * ran, so a peer trickling bytes costs linear time, not quadratic.
+ *
+ * On success the socket is paused, with {@link destroyOnError} as its only listener of ours:
+ * the caller attaches its handlers, then resumes it. On timeout, abort, close or a throw from
+ * `parse` the socket is destroyed and the promise rejects.
  */
 export function readHead<T>(socket: Duplex, parse: (bytes: Uint8Array) => T | null, options: HandshakeOptions = {}): Promise<{ value: T; bytes: Uint8Array }> {
   const { timeoutMs = defaultHandshakeTimeoutMs, signal } = options
   return new Promise((resolve, reject) => {
-    let bytes: Uint8Array = Buffer.alloc(0)
+    // The first piece is kept as is; from the second on, pieces gather in a doubling buffer.
+    let first: Uint8Array | null = null
+    let buffer: Uint8Array | null = null
+    let length = 0
+    let parseAt = 0
     let timer: NodeJS.Timeout | undefined
     const cleanup = () => {
       socket.off('data', onData)
@@ -35,11 +52,27 @@ export function readHead<T>(socket: Duplex, parse: (bytes: Uint8Array) => T | nu
     }
     const fail = (error: unknown) => {
       cleanup()
+      socket.on('error', destroyOnError)
       socket.destroy()
       reject(error)
     }
     const onData = (chunk: Buffer) => {
-      bytes = bytes.length === 0 ? chunk : Buffer.concat([bytes, chunk])
+      let bytes: Uint8Array
+      if (length === 0) {
+        first = chunk
+        bytes = chunk
+      } else {
+        if (buffer === null || buffer.length < length + chunk.length) {
+          const grown = new Uint8Array(Math.max(2 * (length + chunk.length), 1024))
+          grown.set(buffer === null ? (first as Uint8Array) : buffer.subarray(0, length))
+          buffer = grown
+        }
+        buffer.set(chunk, length)
+        bytes = buffer.subarray(0, length + chunk.length)
+      }
+      length += chunk.length
+      if (chunk.indexOf(0x0a) === -1 && length < parseAt) return
+      parseAt = 2 * length
       let value: T | null
       try {
         value = parse(bytes)
@@ -49,10 +82,11 @@ export function readHead<T>(socket: Duplex, parse: (bytes: Uint8Array) => T | nu
       }
       if (value === null) return
       cleanup()
+      socket.on('error', destroyOnError)
       socket.pause()
       resolve({ value, bytes })
     }
-    const onClose = () => fail(new SocketClosedError(bytes.length))
+    const onClose = () => fail(new SocketClosedError(length))
     const onError = (error: Error) => fail(error)
     const onAbort = () => fail(signal?.reason)
     if (signal?.aborted) {
@@ -66,4 +100,19 @@ export function readHead<T>(socket: Duplex, parse: (bytes: Uint8Array) => T | nu
     socket.on('close', onClose)
     socket.on('error', onError)
   })
+}
+
+/** refusedLingerMs is how long a refused socket may stay open for its response to be read. */
+export const refusedLingerMs = 2000
+
+/**
+ * endRefused sends a refusal's complete response and closes the socket: input is read and
+ * dropped (so that the peer's further bytes do not reset the connection before it reads the
+ * answer), errors destroy it, and it is destroyed after {@link refusedLingerMs} at the latest.
+ */
+export function endRefused(socket: Duplex, response: Uint8Array): void {
+  socket.on('error', destroyOnError)
+  socket.end(response)
+  socket.resume()
+  setTimeout(() => socket.destroy(), refusedLingerMs).unref()
 }

@@ -1,10 +1,11 @@
 import { once } from 'node:events'
 import { createServer as createHttpServer } from 'node:http'
 import { connect, type Socket } from 'node:net'
+import { Duplex } from 'node:stream'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import { compileFrame, HandshakeRejection, maskFrameWith, newHeader, newTextFrame, readHeader, cipher, Upgrader } from '@ws-toolkit/ws-core'
-import { acceptHttpUpgrade, acceptSocket, type Accepted, HandshakeTimeoutError, SocketClosedError } from '../src/index.js'
+import { acceptHttpUpgrade, acceptSocket, type Accepted, HandshakeTimeoutError, readHead, SocketClosedError } from '../src/index.js'
 import { ascii, collect, listen, sampleRequest } from './helpers.js'
 
 /** A server whose every socket goes through acceptSocket; the outcome is delivered to `outcome`. */
@@ -25,19 +26,66 @@ async function acceptingServer(t: Test, options: Parameters<typeof acceptSocket>
   return client
 }
 
-t.test('a request in pieces is accepted and answered with 101', async (t) => {
-  const client = await acceptingServer(t)
-  const { socket, outcome } = await client()
-  const received = collect(socket)
-  for (const piece of [sampleRequest.slice(0, 10), sampleRequest.slice(10, 80), sampleRequest.slice(80)]) {
-    socket.write(ascii(piece))
-    await new Promise((r) => setTimeout(r, 10))
+/** A Duplex fed by hand: each push() is one 'data' chunk, exactly as given. */
+function fedDuplex() {
+  const written: Buffer[] = []
+  const duplex = new Duplex({
+    read() {},
+    write(chunk, _encoding, callback) {
+      written.push(chunk)
+      callback()
+    },
+  })
+  return { duplex, written, feed: (bytes: Uint8Array | string) => duplex.push(typeof bytes === 'string' ? ascii(bytes) : bytes) }
+}
+const tick = () => new Promise((r) => setImmediate(r))
+
+t.test('a request in pieces (each piece its own chunk) is accepted and answered with 101', async (t) => {
+  const { duplex, written, feed } = fedDuplex()
+  const outcome = acceptSocket(duplex, new Upgrader())
+  for (const piece of [sampleRequest.slice(0, 10), sampleRequest.slice(10, 80), `${sampleRequest.slice(80)}\x81`]) {
+    feed(piece)
+    await tick()
   }
   const accepted = await outcome
-  t.equal(accepted.head.length, 0)
+  t.same([...accepted.head], [0x81], 'bytes after the head, from the last piece')
   t.equal(accepted.protocol, null)
-  accepted.socket.end()
-  t.match((await received).toString('latin1'), /^HTTP\/1\.1 101 Switching Protocols\r\n[^]*Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n\r\n$/)
+  t.match(Buffer.concat(written).toString('latin1'), /^HTTP\/1\.1 101 Switching Protocols\r\n[^]*Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n\r\n$/)
+})
+
+t.test('a peer trickling bytes costs linear work: parse runs per line, not per byte', async (t) => {
+  const { duplex, feed } = fedDuplex()
+  const head = `GET / HTTP/1.1\r\n${'X-Filler: 0123456789abcdef0123456789abcdef\r\n'.repeat(60)}\r\n`
+  let parses = 0
+  const result = readHead(duplex, (bytes) => {
+    parses++
+    return Buffer.from(bytes).toString('latin1').endsWith('\r\n\r\n') ? bytes.length : null
+  })
+  for (const byte of ascii(head)) {
+    feed(Uint8Array.of(byte))
+    await tick()
+  }
+  const { value, bytes } = await result
+  t.equal(value, head.length)
+  t.equal(Buffer.from(bytes).toString('latin1'), head, 'every byte gathered in order')
+  t.ok(parses <= 62 + Math.ceil(Math.log2(head.length)), `${parses} parses for ${head.length} bytes in ${head.length} chunks`)
+})
+
+t.test('an oversized head is refused as soon as the bytes so far break the limit', async (t) => {
+  const { duplex, written, feed } = fedDuplex()
+  const outcome = acceptSocket(duplex, new Upgrader({ limits: { headBytes: 1024 } }))
+  outcome.catch(() => {})
+  let settled = false
+  outcome.then(() => {}, () => (settled = true))
+  let fed = 0
+  for (; fed < 100 && !settled; fed++) {
+    feed(fed === 0 ? 'GET / HTTP/1.1\r\n' : 'X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n')
+    await tick()
+  }
+  const error = await outcome.catch((e) => e)
+  t.equal(error.status, 431)
+  t.ok(fed < 30, `refused after ${fed} of 100 lines`)
+  t.match(Buffer.concat(written).toString('latin1'), /^HTTP\/1\.1 431 /)
 })
 
 t.test('early data: a frame in the same packet as the request is handed back, and later data waits', async (t) => {
@@ -71,15 +119,37 @@ t.test('a refused request gets its complete HTTP response and the socket ends', 
   t.match((await received).toString('latin1'), /^HTTP\/1\.1 405 Method Not Allowed\r\nAllow: GET\r\n[^]*\r\n\r\na WebSocket handshake is a GET request$/)
 })
 
-t.test('an oversized head is refused with 431 before it is all sent', async (t) => {
-  const client = await acceptingServer(t, {}, new Upgrader({ limits: { headBytes: 1024 } }))
+t.test('a reset after a refusal or before the caller listens does not crash the server', async (t) => {
+  const client = await acceptingServer(t)
+  for (let i = 0; i < 20; i++) {
+    const { socket, outcome } = await client()
+    socket.on('error', () => {})
+    socket.write(ascii(sampleRequest.replace('GET', 'POST')))
+    await once(socket, 'data')
+    socket.resetAndDestroy()
+    await outcome.catch(() => {})
+  }
   const { socket, outcome } = await client()
-  const received = collect(socket)
   socket.on('error', () => {})
-  socket.write(ascii(`GET / HTTP/1.1\r\n${'X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n'.repeat(40)}`))
-  const error = await outcome.catch((e) => e)
-  t.equal(error.status, 431)
-  t.match((await received).toString('latin1'), /^HTTP\/1\.1 431 /)
+  socket.write(ascii(sampleRequest))
+  const accepted = await outcome
+  // events.once would reject on the 'error' that comes first; wait for 'close' itself.
+  const closed = new Promise((resolve) => accepted.socket.on('close', resolve))
+  socket.resetAndDestroy()
+  t.equal(await closed, true, 'the server socket closed with an error, and nothing was thrown')
+})
+
+t.test('a refused client that never closes its side is closed by the server', async (t) => {
+  const client = await acceptingServer(t)
+  const { socket, outcome } = await client()
+  socket.on('error', () => {})
+  const ended = once(socket, 'end')
+  socket.resume()
+  socket.write(ascii(sampleRequest.replace('GET', 'POST')))
+  socket.write(ascii('more bytes the server must read and drop'))
+  await outcome.catch(() => {})
+  await ended
+  t.pass('the server ended the connection; the client kept its side open')
 })
 
 t.test('a slow client is cut off by the handshake timeout', async (t) => {
@@ -161,4 +231,24 @@ t.test('node:http upgrade event with the ws client: protocol, frames both ways, 
   t.equal(response.statusCode, 403)
   refused.on('error', () => {})
   refused.terminate()
+})
+
+t.test('node:http: a callback bug destroys the socket and reaches the caller', async (t) => {
+  const upgrader = new Upgrader({ onRequest: () => { throw new Error('boom') } })
+  const server = createHttpServer()
+  const errors: unknown[] = []
+  server.on('upgrade', (req, socket, head) => {
+    try {
+      acceptHttpUpgrade(req, socket, head, upgrader)
+    } catch (error) {
+      errors.push(error)
+    }
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => server.close())
+  const ws = new WebSocket(`ws://127.0.0.1:${(server.address() as { port: number }).port}/`)
+  const failed = new Promise((resolve) => ws.on('error', resolve))
+  t.match(await failed, { message: /socket hang up|ECONNRESET/ })
+  t.match(errors, [{ message: 'boom' }])
 })

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { WebSocketServer } from 'ws'
 import { acceptKey, compileFrame, HandshakeError, maskFrame, newHeader, newTextFrame, readHeader } from '@ws-toolkit/ws-core'
-import { dial, HandshakeTimeoutError } from '../src/index.js'
+import { dial, dialTarget, HandshakeTimeoutError } from '../src/index.js'
 import { listen } from './helpers.js'
 
 /** A ws server on loopback that echoes, chooses the second protocol offered and records requests. */
@@ -92,6 +92,9 @@ t.test('wss:// with SNI and a custom CA, against ws over node:https', async (t) 
   dialed.socket.destroy()
   const untrusted = await dial(`wss://localhost:${port}/`).catch((e) => e)
   t.match(untrusted, { code: /SELF_SIGNED|UNABLE_TO_VERIFY/ }, 'without the CA the certificate is refused')
+  const byIp = await dial(`wss://127.0.0.1:${port}/`, { tls: { ca: cert, servername: 'localhost' } })
+  t.equal(servername, 'localhost', 'a caller-set servername is kept for an IP address')
+  byIp.socket.destroy()
 })
 
 t.test('IPv6 loopback', async (t) => {
@@ -115,10 +118,6 @@ t.test('timeouts, aborts, refused connections and bad URLs', async (t) => {
   const unused = await listen(t, () => {})
   await new Promise((r) => unused.server.close(r))
   t.match(await dial(`ws://127.0.0.1:${unused.port}/`).catch((e) => e), { code: 'ECONNREFUSED' })
-  // Default ports, seen on the refused connection (nothing listens on loopback 80 or 443 here).
-  t.match(await dial('ws://127.0.0.1/').catch((e) => e), { port: 80 })
-  t.match(await dial('wss://127.0.0.1/').catch((e) => e), { port: 443 }, 'an IP literal gets no SNI')
-  t.match(await dial('wss://[::1]/').catch((e) => e), { port: 443, address: '::1' }, 'nor does an IPv6 literal')
   await t.rejects(dial('http://127.0.0.1/'), TypeError)
   await t.rejects(dial('ws://127.0.0.1/#frag'), TypeError)
 })
@@ -136,4 +135,13 @@ t.test('a response in two writes with a frame right behind it: the frame is in h
   const dialed = await dial(`ws://127.0.0.1:${port}/`)
   t.equal(readText(dialed.head), 'first')
   dialed.socket.destroy()
+})
+
+t.test('dialTarget reads ws:// and wss:// URLs (RFC 6455 §3)', async (t) => {
+  t.same(dialTarget('ws://example.com/chat?x=1'), { secure: false, hostname: 'example.com', port: 80, host: 'example.com', path: '/chat?x=1' })
+  t.same(dialTarget('wss://example.com'), { secure: true, hostname: 'example.com', port: 443, host: 'example.com', path: '/' })
+  t.same(dialTarget('wss://[::1]:8443/a'), { secure: true, hostname: '::1', port: 8443, host: '[::1]:8443', path: '/a' })
+  t.same(dialTarget(new URL('ws://127.0.0.1:80/')), { secure: false, hostname: '127.0.0.1', port: 80, host: '127.0.0.1', path: '/' })
+  t.throws(() => dialTarget('https://example.com/'), TypeError)
+  t.throws(() => dialTarget('ws://example.com/#x'), TypeError)
 })
