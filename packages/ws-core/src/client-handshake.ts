@@ -1,8 +1,11 @@
 import { acceptKey } from './accept.js'
 import { base64Encode } from './base64.js'
 import { HandshakeError, type HeaderList } from './errors.js'
-import { type Extension, formatExtension, isTokenChar, parseExtensions } from './extension.js'
-import { asciiLower, defaultHeadLimits, equalsIgnoreCase, hasToken, type HeadLimits, latin1, scanHead } from './http-head.js'
+import { type Extension, formatExtension, parseExtensions } from './extension.js'
+import {
+  defaultHeadLimits, equalsIgnoreCase, type Field, fieldNames as names, hasToken, type HeadLimits, isTokenChar, latin1, readField,
+  scanHead, upgradeToken, websocketToken,
+} from './http-head.js'
 import { checkHeaderField } from './http-response.js'
 
 /** ClientRequestOptions describes a client's opening handshake request (RFC 6455 §4.1). */
@@ -46,7 +49,8 @@ export interface ServerResponse {
 /**
  * buildClientRequest returns the request bytes of a client's opening handshake (RFC 6455 §4.1)
  * with a fresh Sec-WebSocket-Key of 16 bytes from `crypto.getRandomValues`. Throws a TypeError
- * for a path, protocol or header that could not be sent as is.
+ * for a path, protocol or header that could not be sent as is, or an extra header that repeats
+ * one the handshake sets (Host, Upgrade, Connection, Sec-WebSocket-*).
  */
 export function buildClientRequest(options: ClientRequestOptions): ClientHandshake {
   const { host, path, protocols = [], extensions = [], headers = [] } = options
@@ -68,6 +72,9 @@ export function buildClientRequest(options: ClientRequestOptions): ClientHandsha
   }
   if (protocols.length > 0) fields.push(['Sec-WebSocket-Protocol', protocols.join(', ')])
   if (extensions.length > 0) fields.push(['Sec-WebSocket-Extensions', extensions.map(formatExtension).join(', ')])
+  for (const [name] of headers) {
+    if (ownFields.has(name.toLowerCase())) throw new TypeError(`header ${name} is set by the handshake`)
+  }
   let text = `GET ${path} HTTP/1.1\r\n`
   for (const [name, value] of [...fields, ...headers]) {
     checkHeaderField(name, value)
@@ -76,15 +83,8 @@ export function buildClientRequest(options: ClientRequestOptions): ClientHandsha
   return { request: new TextEncoder().encode(`${text}\r\n`), key, protocols, extensions }
 }
 
-const names = {
-  upgrade: asciiLower('Upgrade'),
-  connection: asciiLower('Connection'),
-  accept: asciiLower('Sec-WebSocket-Accept'),
-  protocol: asciiLower('Sec-WebSocket-Protocol'),
-  extensions: asciiLower('Sec-WebSocket-Extensions'),
-}
-const websocketToken = asciiLower('websocket')
-const upgradeToken = asciiLower('upgrade')
+/** The fields a client's request sets itself: extra headers may not repeat them. */
+const ownFields = new Set(['host', 'upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'sec-websocket-extensions'])
 
 /**
  * parseServerResponse reads the server's answer to `handshake` at `bytes[offset]` in place
@@ -102,7 +102,8 @@ export function parseServerResponse(
   const end = scan.end
   const lineEnd = bytes.indexOf(0x0d, offset)
   const line = latin1(bytes, offset, lineEnd)
-  const status = /^HTTP\/1\.\d (\d{3})(?: |$)/.exec(line)
+  // RFC 6455 §4.1 and §4.2.2: the answer is an HTTP/1.1 status line.
+  const status = /^HTTP\/1\.1 (\d{3})(?: |$)/.exec(line)
   if (status === null) throw new HandshakeError(`malformed status line ${JSON.stringify(line)}`, 0)
   const code = Number(status[1])
 
@@ -116,34 +117,29 @@ export function parseServerResponse(
   const fail = (message: string): never => {
     throw new HandshakeError(message, code, headers)
   }
-  for (let start = lineEnd + 2; start < end - 2; ) {
-    const cr = bytes.indexOf(0x0d, start)
-    const colon = bytes.indexOf(0x3a, start)
-    if (colon === -1 || colon > cr || colon === start) fail('malformed header line')
-    let valueStart = colon + 1
-    let valueEnd = cr
-    while (valueStart < valueEnd && (bytes[valueStart] === 0x20 || bytes[valueStart] === 0x09)) valueStart++
-    while (valueEnd > valueStart && (bytes[valueEnd - 1] === 0x20 || bytes[valueEnd - 1] === 0x09)) valueEnd--
-    headers.push([latin1(bytes, start, colon).toLowerCase(), latin1(bytes, valueStart, valueEnd)])
-    if (code === 101) {
-      if (equalsIgnoreCase(bytes, start, colon, names.upgrade)) {
-        upgrade ||= hasToken(bytes, valueStart, valueEnd, websocketToken)
-      } else if (equalsIgnoreCase(bytes, start, colon, names.connection)) {
-        connection ||= hasToken(bytes, valueStart, valueEnd, upgradeToken)
-      } else if (equalsIgnoreCase(bytes, start, colon, names.accept)) {
-        if (accept !== null) fail('duplicate Sec-WebSocket-Accept header')
-        accept = latin1(bytes, valueStart, valueEnd)
-      } else if (equalsIgnoreCase(bytes, start, colon, names.protocol)) {
-        protocolLines++
-        protocol = latin1(bytes, valueStart, valueEnd)
-      } else if (equalsIgnoreCase(bytes, start, colon, names.extensions)) {
-        if (!parseExtensions(bytes, valueStart, valueEnd, extensions)) fail('malformed Sec-WebSocket-Extensions header')
-      }
+  const field: Field = { nameEnd: 0, valueStart: 0, valueEnd: 0, next: 0 }
+  for (let start = lineEnd + 2; start < end - 2; start = field.next) {
+    if (!readField(bytes, start, field)) fail('malformed header line')
+    const { nameEnd, valueStart, valueEnd } = field
+    headers.push([latin1(bytes, start, nameEnd).toLowerCase(), latin1(bytes, valueStart, valueEnd)])
+    if (code !== 101) continue
+    if (equalsIgnoreCase(bytes, start, nameEnd, names.upgrade)) {
+      // §4.1: the value must be "websocket" (ASCII case-insensitive), not merely list it.
+      upgrade ||= equalsIgnoreCase(bytes, valueStart, valueEnd, websocketToken)
+    } else if (equalsIgnoreCase(bytes, start, nameEnd, names.connection)) {
+      connection ||= hasToken(bytes, valueStart, valueEnd, upgradeToken)
+    } else if (equalsIgnoreCase(bytes, start, nameEnd, names.accept)) {
+      if (accept !== null) fail('duplicate Sec-WebSocket-Accept header')
+      accept = latin1(bytes, valueStart, valueEnd)
+    } else if (equalsIgnoreCase(bytes, start, nameEnd, names.protocol)) {
+      protocolLines++
+      protocol = latin1(bytes, valueStart, valueEnd)
+    } else if (equalsIgnoreCase(bytes, start, nameEnd, names.extensions)) {
+      if (!parseExtensions(bytes, valueStart, valueEnd, extensions)) fail('malformed Sec-WebSocket-Extensions header')
     }
-    start = cr + 2
   }
   if (code !== 101) fail(`server answered ${line.slice(9)}`)
-  if (!upgrade) fail('Upgrade header must include "websocket"')
+  if (!upgrade) fail('Upgrade header must be "websocket"')
   if (!connection) fail('Connection header must include "Upgrade"')
   if (accept !== acceptKey(handshake.key)) fail('Sec-WebSocket-Accept does not match the key')
   // RFC 6455 §4.1: a protocol the client did not offer, or more than one, fails the connection.

@@ -101,13 +101,16 @@ export type HeaderList = readonly (readonly [name: string, value: string])[]
  * HandshakeRejection refuses an opening handshake with an HTTP status (RFC 6455 §4.2.1: "an
  * appropriate error code (such as 400 Bad Request)"), a reason sent as the response body, and
  * extra header fields. Upgrader callbacks throw it to refuse a request; the upgrader turns it
- * into a complete response. `closeCode` is 1002: no WebSocket connection exists yet.
+ * into a complete response. `closeCode` is 1002: no WebSocket connection exists yet. `status`
+ * must be a client or server error, 400 to 599 (a RangeError otherwise): anything else would
+ * read as a different answer.
  */
 export class HandshakeRejection extends WebSocketError {
   readonly status: number
   readonly headers: HeaderList
 
   constructor(status: number, reason: string, headers: HeaderList = []) {
+    if (!Number.isInteger(status) || status < 400 || status > 599) throw new RangeError(`rejection status ${status} is not 400-599`)
     super(ErrorCode.HandshakeRejected, 1002, reason)
     this.status = status
     this.headers = headers

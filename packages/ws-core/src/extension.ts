@@ -1,4 +1,4 @@
-import { latin1 } from './http-head.js'
+import { isTokenChar, latin1 } from './http-head.js'
 
 /**
  * Extension is one element of a Sec-WebSocket-Extensions header (RFC 6455 §9.1): a name and
@@ -8,13 +8,6 @@ import { latin1 } from './http-head.js'
 export interface Extension {
   name: string
   params: { name: string; value: string | null }[]
-}
-
-/** isTokenChar reports whether `c` may appear in an HTTP token (RFC 7230 §3.2.6 tchar). */
-export function isTokenChar(c: number): boolean {
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) ||
-    (c >= 0x23 && c <= 0x27) || c === 0x21 || c === 0x2a || c === 0x2b || c === 0x2d || c === 0x2e ||
-    c === 0x5e || c === 0x5f || c === 0x60 || c === 0x7c || c === 0x7e
 }
 
 /**
@@ -87,11 +80,22 @@ function skipToken(bytes: Uint8Array, i: number, end: number): number {
   return i
 }
 
-/** formatExtension returns `extension` as a Sec-WebSocket-Extensions element (RFC 6455 §9.1), values as tokens. */
+/**
+ * formatExtension returns `extension` as a Sec-WebSocket-Extensions element (RFC 6455 §9.1),
+ * values as tokens. A name or value that is not a token is a TypeError: it could smuggle
+ * another extension or parameter into the header.
+ */
 export function formatExtension(extension: Extension): string {
+  checkToken(extension.name)
   let text = extension.name
   for (const param of extension.params) {
+    checkToken(param.name)
+    if (param.value !== null) checkToken(param.value)
     text += param.value === null ? `; ${param.name}` : `; ${param.name}=${param.value}`
   }
   return text
+}
+
+function checkToken(text: string): void {
+  if (text === '' || ![...text].every((c) => isTokenChar(c.charCodeAt(0)))) throw new TypeError(`not a token: ${JSON.stringify(text)}`)
 }

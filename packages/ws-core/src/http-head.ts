@@ -22,13 +22,14 @@ export const defaultHeadLimits: Readonly<HeadLimits> = { headBytes: 16384, heade
  */
 export type HeadScan =
   | { end: number; problem: null }
-  | { end: 0; problem: 'bare-lf' | 'empty-first-line' | 'head-too-large' | 'too-many-headers' | 'first-line-too-long' | 'line-too-long' }
+  | { end: 0; problem: 'bare-lf' | 'bare-cr' | 'empty-first-line' | 'head-too-large' | 'too-many-headers' | 'first-line-too-long' | 'line-too-long' }
 
 /**
  * scanHead looks for the end of an HTTP head starting at `bytes[offset]`. It judges every limit
  * on the bytes it has, so an oversized or malformed head is refused before more is buffered.
  * Lines end in CRLF; a bare LF is refused rather than tolerated (RFC 7230 §3.5 allows either),
- * so that no two parsers on the path disagree on where a header ends.
+ * and so is a CR anywhere else (RFC 9112 §2.2), so that no two parsers on the path disagree on
+ * where a header ends.
  */
 export function scanHead(bytes: Uint8Array, offset: number, limits: HeadLimits): HeadScan {
   let lineStart = offset
@@ -37,6 +38,9 @@ export function scanHead(bytes: Uint8Array, offset: number, limits: HeadLimits):
   for (;;) {
     const lf = bytes.indexOf(0x0a, lineStart)
     const lineEnd = lf === -1 || lf >= stop ? stop : lf
+    // A CR is allowed only right before the LF (or as the last byte so far, awaiting its LF).
+    const cr = bytes.indexOf(0x0d, lineStart)
+    if (cr !== -1 && cr < lineEnd - 1) return { end: 0, problem: 'bare-cr' }
     // The line so far, CR excluded once it is there.
     const length = lineEnd - lineStart - (lf !== -1 && lf < stop && lf > lineStart && bytes[lf - 1] === 0x0d ? 1 : 0)
     if (length > limits.lineLength) {
@@ -54,6 +58,51 @@ export function scanHead(bytes: Uint8Array, offset: number, limits: HeadLimits):
     if (lines - 1 > limits.headerCount) return { end: 0, problem: 'too-many-headers' }
     lineStart = lf + 1
   }
+}
+
+/**
+ * Field locates one header field line (RFC 7230 §3.2) in a head: the name is
+ * `bytes[start..nameEnd)`, the value without surrounding whitespace `bytes[valueStart..valueEnd)`,
+ * and `next` is where the following line starts.
+ */
+export interface Field {
+  nameEnd: number
+  valueStart: number
+  valueEnd: number
+  next: number
+}
+
+/**
+ * readField reads the header field line starting at `start` of a head that {@link scanHead}
+ * accepted into `out`, and returns false when it is malformed: no colon, a name that is not a
+ * token (whitespace before the colon or obsolete line folding included, §3.2.4), or a control
+ * character other than tab in the value.
+ */
+export function readField(bytes: Uint8Array, start: number, out: Field): boolean {
+  const cr = bytes.indexOf(0x0d, start)
+  const colon = bytes.indexOf(0x3a, start)
+  if (colon === -1 || colon > cr || colon === start) return false
+  for (let i = start; i < colon; i++) if (!isTokenChar(bytes[i])) return false
+  let valueStart = colon + 1
+  let valueEnd = cr
+  while (valueStart < valueEnd && (bytes[valueStart] === 0x20 || bytes[valueStart] === 0x09)) valueStart++
+  while (valueEnd > valueStart && (bytes[valueEnd - 1] === 0x20 || bytes[valueEnd - 1] === 0x09)) valueEnd--
+  for (let i = valueStart; i < valueEnd; i++) {
+    const c = bytes[i]
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return false
+  }
+  out.nameEnd = colon
+  out.valueStart = valueStart
+  out.valueEnd = valueEnd
+  out.next = cr + 2
+  return true
+}
+
+/** isTokenChar reports whether `c` may appear in an HTTP token (RFC 7230 §3.2.6 tchar). */
+export function isTokenChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) ||
+    (c >= 0x23 && c <= 0x27) || c === 0x21 || c === 0x2a || c === 0x2b || c === 0x2d || c === 0x2e ||
+    c === 0x5e || c === 0x5f || c === 0x60 || c === 0x7c || c === 0x7e
 }
 
 /** asciiLower returns the lower-case ASCII bytes of `text`, for {@link equalsIgnoreCase}. */
@@ -95,3 +144,22 @@ export function latin1(bytes: Uint8Array, start: number, end: number): string {
   for (let i = start; i < end; i++) text += String.fromCharCode(bytes[i])
   return text
 }
+
+/** fieldNames holds the lower-case names of the header fields the handshakes read (RFC 6455 §4, §11.3). */
+export const fieldNames = {
+  host: asciiLower('Host'),
+  origin: asciiLower('Origin'),
+  upgrade: asciiLower('Upgrade'),
+  connection: asciiLower('Connection'),
+  key: asciiLower('Sec-WebSocket-Key'),
+  version: asciiLower('Sec-WebSocket-Version'),
+  accept: asciiLower('Sec-WebSocket-Accept'),
+  protocol: asciiLower('Sec-WebSocket-Protocol'),
+  extensions: asciiLower('Sec-WebSocket-Extensions'),
+  contentLength: asciiLower('Content-Length'),
+  transferEncoding: asciiLower('Transfer-Encoding'),
+}
+
+/** websocketToken and upgradeToken are the tokens the Upgrade and Connection fields carry (RFC 6455 §4.1). */
+export const websocketToken = asciiLower('websocket')
+export const upgradeToken = asciiLower('upgrade')

@@ -1,5 +1,5 @@
 import type { HeaderList } from './errors.js'
-import { isTokenChar } from './extension.js'
+import { isTokenChar } from './http-head.js'
 
 const reasonPhrases: Record<number, string> = {
   101: 'Switching Protocols', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
@@ -7,6 +7,14 @@ const reasonPhrases: Record<number, string> = {
   431: 'Request Header Fields Too Large', 500: 'Internal Server Error', 503: 'Service Unavailable',
   505: 'HTTP Version Not Supported',
 }
+
+/**
+/**
+ * Fields a user may not add to a handshake response: the framing of the message (RFC 7230
+ * §3.3, a second Content-Length or a Transfer-Encoding would make proxies misread it) and the
+ * fields the handshake itself writes (RFC 6455 §4.2.2).
+ */
+const reservedFields = new Set(['content-length', 'transfer-encoding', 'connection', 'upgrade', 'sec-websocket-accept', 'sec-websocket-protocol', 'sec-websocket-extensions'])
 
 /**
  * checkHeaderField throws a TypeError unless `name` is a token and `value` is printable ASCII
@@ -27,12 +35,14 @@ export function checkHeaderField(name: string, value: string): void {
  * renderResponse returns a new buffer holding a complete HTTP/1.1 response head for `status`,
  * the `trusted` header lines (already rendered by the toolkit: `Name: value\r\n`…), the
  * `headers` in order, and `body` (a short text, UTF-8) with its Content-Length. `headers` come
- * from users and are checked with {@link checkHeaderField}, so the head is ASCII.
+ * from users: they are checked with {@link checkHeaderField}, so the head is ASCII, and may not
+ * set the message's framing or the handshake's own fields (a TypeError).
  */
 export function renderResponse(status: number, headers: HeaderList, body = '', trusted = ''): Uint8Array {
   let text = `HTTP/1.1 ${status} ${reasonPhrases[status] ?? 'Unknown'}\r\n${trusted}`
   for (const [name, value] of headers) {
     checkHeaderField(name, value)
+    if (reservedFields.has(name.toLowerCase())) throw new TypeError(`header ${name} is set by the toolkit`)
     text += `${name}: ${value}\r\n`
   }
   const bodyBytes = body === '' ? empty : encoder.encode(body)

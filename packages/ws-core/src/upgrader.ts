@@ -1,8 +1,11 @@
 import { acceptKey } from './accept.js'
 import { isBase64Of16Bytes } from './base64.js'
 import { HandshakeRejection, type HeaderList } from './errors.js'
-import { type Extension, formatExtension, isTokenChar, parseExtensions } from './extension.js'
-import { asciiLower, defaultHeadLimits, equalsIgnoreCase, hasToken, type HeadLimits, latin1, scanHead } from './http-head.js'
+import { type Extension, formatExtension, parseExtensions } from './extension.js'
+import {
+  defaultHeadLimits, equalsIgnoreCase, type Field, fieldNames as names, hasToken, type HeadLimits, isTokenChar, latin1, readField,
+  scanHead, upgradeToken, websocketToken,
+} from './http-head.js'
 import { renderResponse } from './http-response.js'
 import type { OriginCheck } from './origin.js'
 
@@ -48,21 +51,9 @@ export type UpgradeResult =
   | { kind: 'accepted'; response: Uint8Array; protocol: string | null; extensions: Extension[]; end: number }
   | { kind: 'rejected'; response: Uint8Array; error: HandshakeRejection }
 
-const names = {
-  host: asciiLower('Host'),
-  upgrade: asciiLower('Upgrade'),
-  connection: asciiLower('Connection'),
-  key: asciiLower('Sec-WebSocket-Key'),
-  version: asciiLower('Sec-WebSocket-Version'),
-  origin: asciiLower('Origin'),
-  protocol: asciiLower('Sec-WebSocket-Protocol'),
-  extensions: asciiLower('Sec-WebSocket-Extensions'),
-}
-const websocketToken = asciiLower('websocket')
-const upgradeToken = asciiLower('upgrade')
-
 const scanProblems: Record<string, [number, string]> = {
   'bare-lf': [400, 'header lines must end in CRLF'],
+  'bare-cr': [400, 'CR is allowed only before LF'],
   'empty-first-line': [400, 'request line missing'],
   'head-too-large': [431, 'request head too large'],
   'too-many-headers': [431, 'too many header fields'],
@@ -117,12 +108,14 @@ export class Upgrader {
     const targetEnd = bytes.indexOf(0x20, targetStart)
     if (targetEnd === -1 || targetEnd >= lineEnd || targetEnd === targetStart) throw new HandshakeRejection(400, 'malformed request line')
     for (let i = targetStart; i < targetEnd; i++) {
-      if (bytes[i] <= 0x20 || bytes[i] >= 0x7f) throw new HandshakeRejection(400, 'malformed request-target')
+      // RFC 6455 §3: no fragment identifier.
+      if (bytes[i] <= 0x20 || bytes[i] >= 0x7f || bytes[i] === 0x23) throw new HandshakeRejection(400, 'malformed request-target')
     }
     checkVersion(bytes, targetEnd + 1, lineEnd)
     options.onRequest?.(bytes.subarray(targetStart, targetEnd))
 
-    let host: string | null = null
+    let hostStart = -1
+    let hostEnd = -1
     let origin: string | null = null
     let upgrade = false
     let connection = false
@@ -131,58 +124,55 @@ export class Upgrader {
     let version: boolean | null = null
     let protocol: string | null = null
     const offers: Extension[] = []
-    for (let line = lineEnd + 2; line < end - 2; ) {
-      const lf = bytes.indexOf(0x0a, line)
-      const cr = lf - 1
-      const colon = bytes.indexOf(0x3a, line)
-      if (colon === -1 || colon > cr || colon === line) throw new HandshakeRejection(400, 'malformed header line')
-      // RFC 7230 §3.2.4: no whitespace before the colon, and no obsolete line folding.
-      for (let i = line; i < colon; i++) if (!isTokenChar(bytes[i])) throw new HandshakeRejection(400, 'malformed header name')
-      let valueStart = colon + 1
-      let valueEnd = cr
-      while (valueStart < valueEnd && (bytes[valueStart] === 0x20 || bytes[valueStart] === 0x09)) valueStart++
-      while (valueEnd > valueStart && (bytes[valueEnd - 1] === 0x20 || bytes[valueEnd - 1] === 0x09)) valueEnd--
-      for (let i = valueStart; i < valueEnd; i++) {
-        const c = bytes[i]
-        if ((c < 0x20 && c !== 0x09) || c === 0x7f) throw new HandshakeRejection(400, 'control character in header value')
-      }
-      if (equalsIgnoreCase(bytes, line, colon, names.host)) {
-        if (host !== null) throw new HandshakeRejection(400, 'duplicate Host header')
-        host = latin1(bytes, valueStart, valueEnd)
+    const field: Field = { nameEnd: 0, valueStart: 0, valueEnd: 0, next: 0 }
+    for (let line = lineEnd + 2; line < end - 2; line = field.next) {
+      if (!readField(bytes, line, field)) throw new HandshakeRejection(400, 'malformed header line')
+      const { nameEnd, valueStart, valueEnd } = field
+      if (equalsIgnoreCase(bytes, line, nameEnd, names.host)) {
+        if (hostStart !== -1) throw new HandshakeRejection(400, 'duplicate Host header')
+        // RFC 7230 §5.4: a Host that is empty or not one host[:port] is a 400.
+        if (valueStart === valueEnd || bytes.subarray(valueStart, valueEnd).some((c) => c <= 0x20 || c === 0x2c || c === 0x2f)) {
+          throw new HandshakeRejection(400, 'invalid Host header')
+        }
+        hostStart = valueStart
+        hostEnd = valueEnd
         options.onHost?.(bytes.subarray(valueStart, valueEnd))
-      } else if (equalsIgnoreCase(bytes, line, colon, names.upgrade)) {
+      } else if (equalsIgnoreCase(bytes, line, nameEnd, names.upgrade)) {
         upgrade ||= hasToken(bytes, valueStart, valueEnd, websocketToken)
-      } else if (equalsIgnoreCase(bytes, line, colon, names.connection)) {
+      } else if (equalsIgnoreCase(bytes, line, nameEnd, names.connection)) {
         connection ||= hasToken(bytes, valueStart, valueEnd, upgradeToken)
-      } else if (equalsIgnoreCase(bytes, line, colon, names.key)) {
+      } else if (equalsIgnoreCase(bytes, line, nameEnd, names.key)) {
         if (keyStart !== -1) throw new HandshakeRejection(400, 'duplicate Sec-WebSocket-Key header')
         keyStart = valueStart
         keyEnd = valueEnd
-      } else if (equalsIgnoreCase(bytes, line, colon, names.version)) {
+      } else if (equalsIgnoreCase(bytes, line, nameEnd, names.version)) {
         if (version !== null) throw new HandshakeRejection(400, 'duplicate Sec-WebSocket-Version header')
         version = valueEnd - valueStart === 2 && bytes[valueStart] === 0x31 && bytes[valueStart + 1] === 0x33
-      } else if (equalsIgnoreCase(bytes, line, colon, names.protocol)) {
-        protocol ??= this.chooseProtocol(bytes, valueStart, valueEnd)
-      } else if (equalsIgnoreCase(bytes, line, colon, names.extensions)) {
+      } else if (equalsIgnoreCase(bytes, line, nameEnd, names.protocol)) {
+        const chosen = this.chooseProtocol(bytes, valueStart, valueEnd, protocol === null)
+        protocol ??= chosen
+      } else if (equalsIgnoreCase(bytes, line, nameEnd, names.extensions)) {
         if (!parseExtensions(bytes, valueStart, valueEnd, offers)) throw new HandshakeRejection(400, 'malformed Sec-WebSocket-Extensions header')
+      } else if (equalsIgnoreCase(bytes, line, nameEnd, names.transferEncoding) ||
+        (equalsIgnoreCase(bytes, line, nameEnd, names.contentLength) && !(valueEnd - valueStart === 1 && bytes[valueStart] === 0x30))) {
+        // A body would be read as frames: the handshake has none (RFC 6455 §4.1).
+        throw new HandshakeRejection(400, 'a WebSocket handshake has no body')
       } else {
-        if (equalsIgnoreCase(bytes, line, colon, names.origin)) {
+        if (equalsIgnoreCase(bytes, line, nameEnd, names.origin)) {
           // RFC 6454 §7.3: a user agent sends at most one Origin.
           if (origin !== null) throw new HandshakeRejection(400, 'duplicate Origin header')
           origin = latin1(bytes, valueStart, valueEnd)
         }
-        options.onHeader?.(bytes.subarray(line, colon), bytes.subarray(valueStart, valueEnd))
+        options.onHeader?.(bytes.subarray(line, nameEnd), bytes.subarray(valueStart, valueEnd))
       }
-      line = lf + 1
     }
-    if (host === null) throw new HandshakeRejection(400, 'missing Host header')
+    if (hostStart === -1) throw new HandshakeRejection(400, 'missing Host header')
     if (!upgrade) throw new HandshakeRejection(400, 'Upgrade header must include "websocket"')
     if (!connection) throw new HandshakeRejection(400, 'Connection header must include "Upgrade"')
     // RFC 6455 §4.4: an unsupported version is answered with the versions we speak.
     if (version !== true) throw new HandshakeRejection(426, 'unsupported WebSocket version', [['Sec-WebSocket-Version', '13']])
     if (keyStart === -1 || !isBase64Of16Bytes(bytes, keyStart, keyEnd)) throw new HandshakeRejection(400, 'Sec-WebSocket-Key must be base64 of 16 bytes')
-
-    if (options.checkOrigin !== undefined && !options.checkOrigin(origin, host)) {
+    if (options.checkOrigin !== undefined && !options.checkOrigin(origin, latin1(bytes, hostStart, hostEnd))) {
       throw new HandshakeRejection(403, 'origin not allowed')
     }
 
@@ -193,41 +183,47 @@ export class Upgrader {
         if (accepted !== null) extensions.push(accepted)
       }
     }
-    // The protocol is a token from the request; extensions are checked as user headers.
+    // Header lines the toolkit writes itself: the protocol is a token from the request, and
+    // formatExtension refuses anything but tokens.
     let trusted = `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(bytes, keyStart, keyEnd)}\r\n`
     if (protocol !== null) trusted += `Sec-WebSocket-Protocol: ${protocol}\r\n`
-    const headers: (readonly [string, string])[] = []
-    if (extensions.length > 0) headers.push(['Sec-WebSocket-Extensions', extensions.map(formatExtension).join(', ')])
-    const extra = options.onBeforeUpgrade?.()
-    if (extra) headers.push(...extra)
-    return { kind: 'accepted', response: renderResponse(101, headers, '', trusted), protocol, extensions, end }
+    if (extensions.length > 0) trusted += `Sec-WebSocket-Extensions: ${extensions.map(formatExtension).join(', ')}\r\n`
+    const extra = options.onBeforeUpgrade?.() ?? []
+    return { kind: 'accepted', response: renderResponse(101, extra, '', trusted), protocol, extensions, end }
   }
 
-  /** chooseProtocol offers each token of a Sec-WebSocket-Protocol list to `protocol()`. */
-  private chooseProtocol(bytes: Uint8Array, start: number, end: number): string | null {
-    const choose = this.options.protocol
-    if (choose === undefined) return null
+  /**
+   * chooseProtocol checks a Sec-WebSocket-Protocol list (RFC 6455 §4.1: `1#token`) and, when
+   * `offer` is true, offers each token to `protocol()`; it returns the first one accepted.
+   */
+  private chooseProtocol(bytes: Uint8Array, start: number, end: number, offer: boolean): string | null {
+    const choose = offer ? this.options.protocol : undefined
+    let chosen: string | null = null
     let i = start
     while (i < end) {
-      while (i < end && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x2c)) i++
+      while (i < end && (bytes[i] === 0x20 || bytes[i] === 0x09)) i++
       let j = i
       while (j < end && isTokenChar(bytes[j])) j++
-      if (j < end && bytes[j] !== 0x2c && bytes[j] !== 0x20 && bytes[j] !== 0x09) {
-        throw new HandshakeRejection(400, 'malformed Sec-WebSocket-Protocol header')
-      }
-      if (choose(bytes.subarray(i, j))) return latin1(bytes, i, j)
-      i = j
+      let next = j
+      while (next < end && (bytes[next] === 0x20 || bytes[next] === 0x09)) next++
+      if (j === i || (next < end && bytes[next] !== 0x2c)) throw new HandshakeRejection(400, 'malformed Sec-WebSocket-Protocol header')
+      if (chosen === null && choose !== undefined && choose(bytes.subarray(i, j))) chosen = latin1(bytes, i, j)
+      i = next + 1
     }
-    return null
+    return chosen
   }
 }
 
-/** checkVersion accepts HTTP/1.1 and later 1.x and 2+ versions (RFC 6455 §4.1: "HTTP/1.1 or higher"). */
+/**
+ * checkVersion accepts HTTP/1.1 and later 1.x versions (RFC 6455 §4.1, RFC 7230 §2.6: a later
+ * minor version is read as 1.1); 1.0 and below, and 2 and above (not spoken in HTTP/1 framing),
+ * are a 505.
+ */
 function checkVersion(bytes: Uint8Array, start: number, end: number): void {
   const ok = end - start === 8 && latin1(bytes, start, start + 5) === 'HTTP/' && bytes[start + 6] === 0x2e &&
     bytes[start + 5] >= 0x30 && bytes[start + 5] <= 0x39 && bytes[start + 7] >= 0x30 && bytes[start + 7] <= 0x39
   if (!ok) throw new HandshakeRejection(400, 'malformed HTTP version')
-  if (bytes[start + 5] < 0x31 || (bytes[start + 5] === 0x31 && bytes[start + 7] < 0x31)) {
+  if (bytes[start + 5] !== 0x31 || bytes[start + 7] < 0x31) {
     throw new HandshakeRejection(505, 'WebSocket needs HTTP/1.1 or later')
   }
 }

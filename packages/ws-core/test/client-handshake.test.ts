@@ -50,6 +50,11 @@ t.test('the request refuses what it cannot send', async (t) => {
   t.throws(() => buildClientRequest({ host: 'a', path: '/', protocols: ['a b'] }), TypeError)
   t.throws(() => buildClientRequest({ host: 'a', path: '/', protocols: [''] }), TypeError)
   t.throws(() => buildClientRequest({ host: 'a\r\nX: y', path: '/' }), TypeError, 'no header injection')
+  for (const name of ['Host', 'upgrade', 'Connection', 'Sec-WebSocket-Key', 'Sec-WebSocket-Version', 'Sec-WebSocket-Protocol', 'Sec-WebSocket-Extensions']) {
+    t.throws(() => buildClientRequest({ host: 'a', path: '/', headers: [[name, 'x']] }), TypeError, `extra ${name}`)
+  }
+  t.throws(() => buildClientRequest({ host: 'a', path: '/', extensions: [{ name: 'a b', params: [] }] }), TypeError, 'a non-token extension name')
+  t.throws(() => buildClientRequest({ host: 'a', path: '/', extensions: [{ name: 'a', params: [{ name: 'p', value: '' }] }] }), TypeError, 'an empty parameter value')
 })
 
 t.test('response split at every byte: null until complete, leftover bytes kept', async (t) => {
@@ -86,6 +91,11 @@ t.test('every way a response can fail the handshake (RFC 6455 §4.1)', async (t)
   expectFailure(t, handshake, response(handshake, ['Sec-WebSocket-Extensions: permessage-deflate;;']), 101, /malformed Sec-WebSocket-Extensions/)
   expectFailure(t, handshake, response(handshake, ['no colon here']), 101, /malformed header line/)
   expectFailure(t, handshake, 'HTTP/1.1 101 OK\nUpgrade: websocket\n\n', 0, /bare-lf/)
+  expectFailure(t, handshake, ok.replace('Connection: Upgrade\r\n', 'X: a\rSec-WebSocket-Protocol: chat\r\nConnection: Upgrade\r\n'), 0, /bare-cr/)
+  expectFailure(t, handshake, ok.replace('HTTP/1.1 101', 'HTTP/1.0 101'), 0, /malformed status line/)
+  expectFailure(t, handshake, ok.replace('Upgrade: websocket', 'Upgrade: foo, websocket'), 101, /Upgrade header must be "websocket"/)
+  expectFailure(t, handshake, response(handshake, ['X-Nul: a\x00b']), 101, /malformed header line/)
+  expectFailure(t, handshake, response(handshake, ['Sec-WebSocket-Protocol : evil']), 101, /malformed header line/)
   t.throws(() => parseServerResponse(handshake, ascii(ok), 0, { headerCount: 2 }), HandshakeError, 'limits apply')
   const noProtocol = buildClientRequest({ host: 'a', path: '/' })
   expectFailure(t, noProtocol, response(noProtocol, ['Sec-WebSocket-Protocol: chat']), 101, /not offered/)

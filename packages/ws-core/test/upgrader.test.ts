@@ -75,6 +75,18 @@ t.test('a catalogue of malformed and hostile requests, each with its exact statu
     ['bare LF', request(base).replace(/\r\n/g, '\n'), 400],
     ['bare LF in the middle', request(base).replace('Upgrade\r\n', 'Upgrade\n'), 400],
     ['empty first line', `\r\n${request()}`, 400],
+    ['bare CR hiding a header', request(base).replace('Host: example.com\r\n', 'X-A: b\rHost: evil.example\r\nHost: example.com\r\n'), 400],
+    ['bare CR in the request line', request(base, 'GET / HTTP/1.1\rX'), 400],
+    ['HTTP/2.0', request(base, 'GET /chat HTTP/2.0'), 505],
+    ['fragment in the target', request(base, 'GET /chat#frag HTTP/1.1'), 400],
+    ['empty Host', request(replaced('Host', '')), 400],
+    ['Host with a space', request(replaced('Host', 'a b')), 400],
+    ['Host with a path', request(replaced('Host', 'a/b')), 400],
+    ['a body by Content-Length', request([...base, ['Content-Length', '5']]), 400],
+    ['a body by Transfer-Encoding', request([...base, ['Transfer-Encoding', 'chunked']]), 400],
+    ['protocols without commas', request([...base, ['Sec-WebSocket-Protocol', 'a b']]), 400],
+    ['a malformed later protocol line', request([...base, ['Sec-WebSocket-Protocol', 'a'], ['Sec-WebSocket-Protocol', 'b;c']]), 400],
+    ['an empty protocol list element', request([...base, ['Sec-WebSocket-Protocol', 'a,,b']]), 400],
   ]
   for (const [name, raw, status] of cases) {
     const result = new Upgrader({ protocol: () => true }).upgrade(ascii(raw))
@@ -108,6 +120,8 @@ t.test('lenient where HTTP is: case, whitespace and token lists', async (t) => {
   t.equal(new Upgrader().upgrade(ascii(request(headers))).kind, 'accepted')
   t.equal(new Upgrader().upgrade(ascii(request(base, 'GET / HTTP/1.2'))).kind, 'accepted', 'a later 1.x minor version')
   t.equal(new Upgrader().upgrade(ascii(request([...base, ['Connection', 'Upgrade']]))).kind, 'accepted', 'list headers may repeat')
+  t.equal(new Upgrader().upgrade(ascii(request([...base, ['Content-Length', '0']]))).kind, 'accepted', 'an empty body is no body')
+  t.equal(new Upgrader({ protocol: () => true }).upgrade(ascii(request([...base, ['Sec-WebSocket-Protocol', ' a , b ']]))).kind, 'accepted', 'whitespace around list elements')
 })
 
 t.test('split at every byte: incomplete, no callback, until the last byte', async (t) => {
@@ -229,4 +243,10 @@ t.test('callbacks refuse with a typed rejection; other errors propagate', async 
   const emptyName = new Upgrader({ onBeforeUpgrade: () => [['', 'a']] })
   t.throws(() => emptyName.upgrade(ascii(request())), TypeError)
   t.equal(statusOf(new Upgrader({ onRequest: () => { throw new HandshakeRejection(418, 'teapot') } }).upgrade(ascii(request()))), 418)
+  for (const status of [101, 200, 302, 399, 600, 404.5]) t.throws(() => new HandshakeRejection(status, 'x'), RangeError, `status ${status}`)
+  for (const name of ['Content-Length', 'transfer-encoding', 'Connection', 'Upgrade', 'Sec-WebSocket-Accept', 'Sec-WebSocket-Protocol', 'Sec-WebSocket-Extensions']) {
+    t.throws(() => new Upgrader({ onBeforeUpgrade: () => [[name, '1']] }).upgrade(ascii(request())), TypeError, `user header ${name}`)
+  }
+  const smuggling = new Upgrader({ negotiate: () => ({ name: 'permessage-deflate', params: [{ name: 'x', value: '1, evil; y' }] }) })
+  t.throws(() => smuggling.upgrade(ascii(request([...base, ['Sec-WebSocket-Extensions', 'permessage-deflate']]))), TypeError, 'a non-token extension value')
 })
