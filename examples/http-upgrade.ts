@@ -18,7 +18,7 @@ const upgrader = new Upgrader({
   },
   protocol: (name) => new TextDecoder().decode(name) === 'echo',
   // Browsers may connect only from pages this server serves; other clients send no Origin.
-  checkOrigin: sameOrigin,
+  checkOrigin: sameOrigin(false),
 })
 
 const server = createServer((req, res) => {

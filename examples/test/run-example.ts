@@ -17,14 +17,23 @@ export async function runExample(t: { teardown(fn: () => void): void }, name: st
   child.on('exit', (code, signal) => {
     if (!stopping) console.error(`# examples/${name}.ts exited early: code ${code}, signal ${signal}`)
   })
+  // Read stdout for the child's whole life: a closed pipe would fail its next console.log.
   let output = ''
   child.stdout!.setEncoding('utf8')
-  for await (const chunk of child.stdout!) {
-    output += chunk
-    const match = /listening on 127\.0\.0\.1:(\d+)/.exec(output)
-    if (match) return { port: Number(match[1]), child }
-  }
-  throw new Error(`${name} exited before listening: ${output}`)
+  return new Promise((resolve, reject) => {
+    let listening = false
+    child.stdout!.on('data', (chunk: string) => {
+      output += chunk
+      const match = /listening on 127\.0\.0\.1:(\d+)/.exec(output)
+      if (match && !listening) {
+        listening = true
+        resolve({ port: Number(match[1]), child })
+      }
+    })
+    child.stdout!.on('end', () => {
+      if (!listening) reject(new Error(`${name} exited before listening: ${output}`))
+    })
+  })
 }
 
 /** runToEnd runs `examples/NAME.ts` with `args` and resolves with its exit code and output. */

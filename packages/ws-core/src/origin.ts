@@ -20,16 +20,16 @@ export function normalizeOrigin(origin: string): string | null {
 }
 
 /**
- * sameOrigin allows a request whose Origin names the host it was sent to (the Host header),
- * and requests with no Origin. It is what browsers' same-origin policy would want: a page on
- * another site cannot open a WebSocket that carries the user's cookies to this one (§10.2).
+ * sameOrigin returns a check that allows a request whose Origin is this server's own origin,
+ * and requests with no Origin. An origin is scheme, host and port (RFC 6454 §4): the host and
+ * port come from the Host header, the scheme from `secure`, which says whether this server
+ * speaks TLS (wss:// pages are https://, ws:// pages are http://). So a page on another site,
+ * or the plain-http version of this one, cannot open a WebSocket that carries the user's
+ * cookies to a wss:// server (RFC 6455 §10.2).
  */
-export const sameOrigin: OriginCheck = (origin, host) => {
-  if (origin === null) return true
-  const normalized = normalizeOrigin(origin)
-  if (normalized === null) return false
-  const scheme = normalized.startsWith('https:') ? 'https' : 'http'
-  return normalized === normalizeOrigin(`${scheme}://${host}`)
+export function sameOrigin(secure: boolean): OriginCheck {
+  const scheme = secure ? 'https' : 'http'
+  return (origin, host) => origin === null || (normalizeOrigin(origin) ?? '') === normalizeOrigin(`${scheme}://${host}`)
 }
 
 /**

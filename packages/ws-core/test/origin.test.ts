@@ -25,15 +25,19 @@ t.test('normalizeOrigin: canonical http(s) origins only (RFC 6454 §6.1)', async
   for (const [origin, expected] of cases) t.equal(normalizeOrigin(origin), expected, origin)
 })
 
-t.test('sameOrigin compares Origin with Host', async (t) => {
-  t.ok(sameOrigin('http://example.com:8080', 'example.com:8080'))
-  t.ok(sameOrigin('http://Example.com', 'example.com:80'), 'default port on either side')
-  t.ok(sameOrigin('https://example.com', 'EXAMPLE.com:443'))
-  t.ok(sameOrigin(null, 'example.com'), 'no Origin: not a browser')
-  t.notOk(sameOrigin('http://evil.example', 'example.com'))
-  t.notOk(sameOrigin('http://example.com:8081', 'example.com:8080'))
-  t.notOk(sameOrigin('https://example.com', 'example.com:80'), 'scheme decides the default port')
-  t.notOk(sameOrigin('null', 'example.com'), 'an opaque origin')
+t.test('sameOrigin compares Origin with the server\'s scheme and Host', async (t) => {
+  const plain = sameOrigin(false)
+  const tls = sameOrigin(true)
+  t.ok(plain('http://example.com:8080', 'example.com:8080'))
+  t.ok(plain('http://Example.com', 'example.com:80'), 'default port on either side')
+  t.ok(tls('https://example.com', 'EXAMPLE.com:443'))
+  t.ok(plain(null, 'example.com'), 'no Origin: not a browser')
+  t.notOk(plain('http://evil.example', 'example.com'))
+  t.notOk(plain('http://example.com:8081', 'example.com:8080'))
+  t.notOk(tls('http://example.com', 'example.com'), 'the plain-http page of a wss server')
+  t.notOk(tls('http://example.com:443', 'example.com'), 'http on the https port')
+  t.notOk(plain('https://example.com', 'example.com'), 'the https page of a ws server is another origin')
+  t.notOk(plain('null', 'example.com'), 'an opaque origin')
 })
 
 t.test('allowOrigins allows exactly its list', async (t) => {
@@ -50,7 +54,7 @@ t.test('the Upgrader refuses a disallowed Origin with 403, after every header is
   const request = (origin?: string, host = 'example.com') => ascii(`GET / HTTP/1.1\r\n${origin === undefined ? '' : `Origin: ${origin}\r\n`}` +
     `Host: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`)
   const seen: string[] = []
-  const upgrader = new Upgrader({ checkOrigin: sameOrigin, onHeader: (name) => seen.push(String.fromCharCode(...name)) })
+  const upgrader = new Upgrader({ checkOrigin: sameOrigin(false), onHeader: (name) => seen.push(String.fromCharCode(...name)) })
   t.equal(upgrader.upgrade(request('http://example.com')).kind, 'accepted', 'Origin before Host')
   t.same(seen, ['Origin'], 'Origin still reaches onHeader')
   const refused = upgrader.upgrade(request('http://evil.example'))
