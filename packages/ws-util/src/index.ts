@@ -6,3 +6,4 @@ export { defaultHandshakeTimeoutMs, destroyOnError, endRefused, type HandshakeOp
 export * from './accept.js'
 export * from './dial.js'
 export * from './decoder.js'
+export * from './writer.js'
