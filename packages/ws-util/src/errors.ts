@@ -25,3 +25,35 @@ export class SocketClosedError extends Error {
     this.received = received
   }
 }
+
+/**
+ * CloseError: the peer closed the connection with a close frame (RFC 6455 §5.5.1, §7.1.5).
+ * `closeCode` is its status code (1005 when it sent none), `reason` its reason text.
+ * `code` is stable.
+ */
+export class CloseError extends Error {
+  readonly code = 'WS_CLOSED'
+  readonly closeCode: number
+  readonly reason: string
+
+  constructor(closeCode: number, reason: string) {
+    super(`connection closed by the peer with ${closeCode}${reason ? `: ${reason}` : ''}`)
+    this.name = 'CloseError'
+    this.closeCode = closeCode
+    this.reason = reason
+  }
+}
+
+/**
+ * AbnormalClosureError: the connection ended without a close frame (RFC 6455 §7.1.5: the
+ * close code is then 1006), or the socket failed (`cause`). `code` is stable.
+ */
+export class AbnormalClosureError extends Error {
+  readonly code = 'WS_ABNORMAL_CLOSURE'
+  readonly closeCode = 1006
+
+  constructor(cause?: Error) {
+    super(cause ? `connection failed: ${cause.message}` : 'connection closed without a close frame', { cause })
+    this.name = 'AbnormalClosureError'
+  }
+}

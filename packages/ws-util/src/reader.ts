@@ -1,0 +1,179 @@
+import type { Duplex } from 'node:stream'
+import { Readable } from 'node:stream'
+import {
+  cipher, CloseCode, encodeCloseBody, headerSize, newMask, OpCode, parseCloseBody, type Side, WebSocketError, writeHeader,
+} from '@ws-toolkit/ws-core'
+import { type DecoderLimits, FrameDecoder } from './decoder.js'
+import { AbnormalClosureError, CloseError } from './errors.js'
+
+/** Message is one incoming data message: its opcode, RSV1 (compressed), and its payload as a stream. */
+export interface Message {
+  opCode: number
+  compressed: boolean
+  /**
+   * The payload, piece by piece as frames arrive: a `Readable` and an async iterable of
+   * `Uint8Array`. Pieces are views of the socket's chunks (Node allocates a new one per read),
+   * unmasked in place, not copies.
+   */
+  stream: Readable
+}
+
+/**
+ * ControlHandler decides what to do with a control frame (RFC 6455 §5.5); `payload` is valid
+ * during the call. The default, {@link MessageReader.defaultControl}, answers a ping with a
+ * pong, ignores pongs, and answers a close with a close of the same code.
+ */
+export type ControlHandler = (reader: MessageReader, opCode: number, payload: Uint8Array) => void
+
+/** MessageReaderOptions configures a {@link MessageReader}. */
+export interface MessageReaderOptions {
+  side: Side
+  limits?: Partial<DecoderLimits>
+  allowedRsv?: number
+  onControl?: ControlHandler
+}
+
+/**
+ * MessageReader reads messages from a socket after the handshake, starting with the `head`
+ * bytes the handshake handed back. `next()` resolves with each data message as soon as its
+ * first frame arrives; its payload streams as more frames come, and the socket is paused
+ * while the consumer falls behind (backpressure). Calling `next()` before a message is read
+ * to its end discards the rest of it.
+ *
+ * The connection ends in one of three ways, each a rejection of `next()` and an error on an
+ * unfinished message stream: the peer's close ({@link CloseError}, after the default handler
+ * answered it), a protocol violation (the ws-core error; a close with its close code was sent
+ * and the socket ended; an error thrown by a control handler closes with 1011 the same way),
+ * or the socket closing or failing without a close frame
+ * ({@link AbnormalClosureError}). Messages nobody has asked for yet pause the socket, so a
+ * peer cannot queue up more than one socket chunk's worth of them.
+ */
+export class MessageReader {
+  readonly socket: Duplex
+  private readonly side: Side
+  private readonly decoder: FrameDecoder
+  private readonly onControl: ControlHandler
+  private current: Message | null = null
+  private discarding = false
+  private readonly ready: Message[] = []
+  private waiting: { resolve: (m: Message) => void; reject: (e: unknown) => void } | null = null
+  private ended: unknown = null
+  private closeSent = false
+
+  constructor(socket: Duplex, head: Uint8Array, options: MessageReaderOptions) {
+    this.socket = socket
+    this.side = options.side
+    this.onControl = options.onControl ?? MessageReader.defaultControl
+    this.decoder = new FrameDecoder(options.side, {
+      onDataFrame: (header) => {
+        // RFC 6455 §5.5.1: nothing follows a close; frames behind it in the same chunk are dropped.
+        if (header.opCode === OpCode.Continuation || this.ended !== null) return
+        const stream = new Readable({ read: () => this.socket.resume() })
+        this.current = { opCode: header.opCode, compressed: false, stream }
+        this.discarding = false
+        this.deliver(this.current)
+      },
+      onData: (payload) => {
+        if (this.discarding || this.current === null || this.ended !== null) return
+        if (!this.current.stream.push(payload)) this.socket.pause()
+      },
+      onMessageEnd: (_opCode, compressed) => {
+        const message = this.current
+        if (message === null) return
+        message.compressed = compressed
+        if (!this.discarding) message.stream.push(null)
+        this.current = null
+      },
+      onControl: (opCode, payload) => {
+        if (this.ended === null) this.onControl(this, opCode, payload)
+      },
+    }, { limits: options.limits, allowedRsv: options.allowedRsv })
+    socket.on('data', (chunk: Buffer) => this.push(chunk))
+    socket.on('close', () => this.end(new AbnormalClosureError()))
+    socket.on('error', (error) => this.end(new AbnormalClosureError(error)))
+    if (head.length > 0) this.push(head)
+    socket.resume()
+  }
+
+  /** next resolves with the next data message, discarding what is left of the current one. */
+  next(): Promise<Message> {
+    if (this.current !== null && !this.current.stream.readableEnded) {
+      this.discarding = true
+      this.current.stream.destroy()
+      this.socket.resume()
+    }
+    const message = this.ready.shift()
+    if (message !== undefined) {
+      if (this.ready.length === 0) this.socket.resume()
+      return Promise.resolve(message)
+    }
+    if (this.ended !== null) return Promise.reject(this.ended)
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }))
+  }
+
+  /** sendControl writes a control frame (masked on the client side, RFC 6455 §5.1). */
+  sendControl(opCode: number, payload: Uint8Array): void {
+    const masked = this.side === 'client'
+    const header = { fin: true, rsv: 0, opCode, masked, mask: masked ? newMask() : 0, length: payload.length }
+    const size = headerSize(header)
+    const frame = new Uint8Array(size + payload.length)
+    writeHeader(frame, 0, header)
+    frame.set(payload, size)
+    if (masked) cipher(frame.subarray(size), header.mask, 0)
+    this.socket.write(frame)
+  }
+
+  /**
+   * close sends a close frame once (RFC 6455 §5.5.1) with `code` and `reason`; a server then
+   * ends the TCP connection (§7.1.1), a client waits for the server to.
+   */
+  close(code?: number, reason?: string): void {
+    if (this.closeSent) return
+    this.closeSent = true
+    this.sendControl(OpCode.Close, encodeCloseBody(code, reason))
+    if (this.side === 'server') this.socket.end()
+  }
+
+  /** defaultControl answers pings with pongs (§5.5.2), ignores pongs (§5.5.3), and echoes a close (§5.5.1). */
+  static defaultControl(reader: MessageReader, opCode: number, payload: Uint8Array): void {
+    if (opCode === OpCode.Ping) {
+      reader.sendControl(OpCode.Pong, payload)
+    } else if (opCode === OpCode.Close) {
+      const { code, reason } = parseCloseBody(payload)
+      reader.close(code === CloseCode.NoStatusReceived ? undefined : code)
+      reader.end(new CloseError(code, new TextDecoder().decode(reason)))
+    }
+  }
+
+  /** end finishes the reader with `reason`: pending and later `next()` calls reject with it. */
+  end(reason: unknown): void {
+    if (this.ended !== null) return
+    this.ended = reason
+    if (this.current !== null && !this.current.stream.readableEnded) this.current.stream.destroy(reason as Error)
+    this.waiting?.reject(reason)
+    this.waiting = null
+  }
+
+  private push(chunk: Uint8Array): void {
+    if (this.ended !== null) return
+    try {
+      this.decoder.push(chunk)
+    } catch (error) {
+      // A protocol violation fails the connection with its code (§7.1.7); anything else is a
+      // bug in a handler, which fails this connection only, as an internal error (1011).
+      this.close(error instanceof WebSocketError ? error.closeCode : CloseCode.InternalError)
+      this.socket.end()
+      this.end(error)
+    }
+  }
+
+  private deliver(message: Message): void {
+    if (this.waiting !== null) {
+      this.waiting.resolve(message)
+      this.waiting = null
+    } else {
+      this.ready.push(message)
+      this.socket.pause()
+    }
+  }
+}

@@ -1,0 +1,207 @@
+import { once } from 'node:events'
+import { connect } from 'node:net'
+import { text } from 'node:stream/consumers'
+import t, { type Test } from 'tap'
+import WebSocket from 'ws'
+import { compileFrame, ErrorCode, newTextFrame, OpCode, ProtocolError, Upgrader } from '@ws-toolkit/ws-core'
+import { AbnormalClosureError, acceptSocket, CloseError, type Message, MessageReader } from '../src/index.js'
+import { listen, sampleRequest } from './helpers.js'
+
+/** A server that hands each accepted connection's MessageReader to the test, and a ws client. */
+async function connection(t: Test, options: Partial<ConstructorParameters<typeof MessageReader>[2]> = {}) {
+  const readers: MessageReader[] = []
+  const { port } = await listen(t, async (socket) => {
+    const accepted = await acceptSocket(socket, new Upgrader())
+    readers.push(new MessageReader(accepted.socket, accepted.head, { side: 'server', ...options }))
+  })
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/`)
+  ws.on('error', () => {})
+  t.teardown(() => ws.terminate())
+  await once(ws, 'open')
+  while (readers.length === 0) await new Promise((r) => setImmediate(r))
+  return { ws, reader: readers[0], port }
+}
+
+t.test('messages stream in order: text, binary, fragmented, empty', async (t) => {
+  const { ws, reader } = await connection(t)
+  ws.send('hello')
+  ws.send(Buffer.from([1, 2, 3]))
+  ws.send('frag', { fin: false })
+  ws.send('mented', { fin: true })
+  ws.send('')
+  const read = async (): Promise<[number, string]> => {
+    const message = await reader.next()
+    return [message.opCode, message.opCode === OpCode.Text ? await text(message.stream) : Buffer.concat(await message.stream.toArray()).toString('hex')]
+  }
+  t.same([await read(), await read(), await read(), await read()], [[1, 'hello'], [2, '010203'], [1, 'fragmented'], [1, '']])
+})
+
+t.test('pings are answered with the same payload; the close is echoed and surfaced', async (t) => {
+  const { ws, reader } = await connection(t)
+  ws.ping(Buffer.from('are you there'))
+  const [pong] = (await once(ws, 'pong')) as [Buffer]
+  t.equal(pong.toString(), 'are you there')
+  const pending = reader.next()
+  ws.close(4001, 'bye')
+  const error = await pending.catch((e) => e)
+  t.ok(error instanceof CloseError)
+  t.match(error, { code: 'WS_CLOSED', closeCode: 4001, reason: 'bye' })
+  const [code] = await once(ws, 'close')
+  t.equal(code, 4001, 'the same code came back')
+  await t.rejects(reader.next(), CloseError, 'and stays closed')
+})
+
+t.test('a protocol violation closes with its code and rejects next()', async (t) => {
+  const readers: MessageReader[] = []
+  const { port } = await listen(t, async (socket) => {
+    const accepted = await acceptSocket(socket, new Upgrader())
+    readers.push(new MessageReader(accepted.socket, accepted.head, { side: 'server' }))
+  })
+  const socket = connect(port, '127.0.0.1')
+  t.teardown(() => socket.destroy())
+  const received: Buffer[] = []
+  socket.on('data', (chunk) => received.push(chunk))
+  // An unmasked frame from a client, right behind the request.
+  socket.write(Buffer.concat([Buffer.from(sampleRequest, 'latin1'), compileFrame(newTextFrame('not masked'))]))
+  while (readers.length === 0) await new Promise((r) => setImmediate(r))
+  const error = await readers[0].next().catch((e) => e)
+  t.ok(error instanceof ProtocolError)
+  t.equal(error.code, ErrorCode.UnmaskedFrame)
+  await once(socket, 'end')
+  const all = Buffer.concat(received)
+  const close = all.subarray(all.indexOf('\r\n\r\n') + 4)
+  t.same([...close.subarray(0, 4)], [0x88, close[1], 0x03, 0xea], 'a close frame with 1002')
+})
+
+t.test('next() discards the rest of a message nobody read', async (t) => {
+  const { ws, reader } = await connection(t)
+  ws.send(Buffer.alloc(300000, 1))
+  ws.send('second')
+  const first = await reader.next()
+  t.equal(first.opCode, OpCode.Binary)
+  const second = await reader.next()
+  t.equal(await text(second.stream), 'second')
+})
+
+t.test('backpressure: a consumer that does not read pauses the socket', async (t) => {
+  const { ws, reader } = await connection(t)
+  ws.send(Buffer.alloc(16 * 1024 * 1024, 2))
+  const message = await reader.next()
+  await new Promise((r) => setTimeout(r, 200))
+  t.ok(reader.socket.isPaused(), 'the socket is paused')
+  t.ok(message.stream.readableLength < 1024 * 1024, `the stream holds ${message.stream.readableLength} bytes of 16 MiB`)
+  let length = 0
+  for await (const piece of message.stream) length += (piece as Uint8Array).length
+  t.equal(length, 16 * 1024 * 1024, 'all of it arrives once read')
+})
+
+t.test('messages nobody asked for pause the socket', async (t) => {
+  const { ws, reader } = await connection(t)
+  for (let i = 0; i < 2000; i++) ws.send(`message ${i}`)
+  await new Promise((r) => setTimeout(r, 200))
+  t.ok(reader.socket.isPaused())
+  const seen: string[] = []
+  for (let i = 0; i < 2000; i++) seen.push(await text((await reader.next()).stream))
+  t.equal(seen[1999], 'message 1999')
+  t.equal(new Set(seen).size, 2000, 'each once, in order')
+})
+
+t.test('a connection lost without a close frame is an abnormal closure', async (t) => {
+  const { ws, reader } = await connection(t)
+  const pending = reader.next()
+  ws.terminate()
+  const error = await pending.catch((e) => e)
+  t.ok(error instanceof AbnormalClosureError)
+  t.equal(error.closeCode, 1006)
+})
+
+t.test('a custom control handler sees control frames', async (t) => {
+  const seen: [number, string][] = []
+  const { ws, reader } = await connection(t, { onControl: (_reader, opCode, payload) => seen.push([opCode, Buffer.from(payload).toString()]) })
+  ws.ping('p')
+  ws.pong('q')
+  ws.send('after')
+  const message: Message = await reader.next()
+  t.equal(await text(message.stream), 'after')
+  t.same(seen, [[OpCode.Ping, 'p'], [OpCode.Pong, 'q']])
+})
+
+t.test('as a client against a ws server: masked pong, close echoed without ending TCP first', async (t) => {
+  const { WebSocketServer } = await import('ws')
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 })
+  await once(server, 'listening')
+  t.teardown(() => server.close())
+  const pong = new Promise<Buffer>((resolve) => server.on('connection', (ws) => {
+    ws.on('pong', resolve)
+    ws.ping('ping from ws')
+    ws.send('hi client')
+  }))
+  const { dial } = await import('../src/index.js')
+  const dialed = await dial(`ws://127.0.0.1:${(server.address() as { port: number }).port}/`)
+  const reader = new MessageReader(dialed.socket, dialed.head, { side: 'client' })
+  t.equal(await text((await reader.next()).stream), 'hi client')
+  t.equal((await pong).toString(), 'ping from ws', 'ws accepted our masked pong')
+  const [client] = [...server.clients]
+  const closed = reader.next().catch((e) => e)
+  client.close(1000, 'done')
+  t.match(await closed, { closeCode: 1000, reason: 'done' })
+  const [code] = await once(client, 'close')
+  t.equal(code, 1000)
+})
+
+t.test('a close with no status code, and data after it, which is dropped', async (t) => {
+  const readers: MessageReader[] = []
+  const { port } = await listen(t, async (socket) => {
+    const accepted = await acceptSocket(socket, new Upgrader())
+    readers.push(new MessageReader(accepted.socket, accepted.head, { side: 'server' }))
+  })
+  const socket = connect(port, '127.0.0.1')
+  t.teardown(() => socket.destroy())
+  const received: Buffer[] = []
+  socket.on('data', (chunk) => received.push(chunk))
+  const { maskFrame, newCloseFrame } = await import('@ws-toolkit/ws-core')
+  socket.write(Buffer.concat([Buffer.from(sampleRequest, 'latin1'), compileFrame(maskFrame(newCloseFrame())), compileFrame(maskFrame(newTextFrame('too late')))]))
+  while (readers.length === 0) await new Promise((r) => setImmediate(r))
+  const error = await readers[0].next().catch((e) => e)
+  t.match(error, { closeCode: 1005 })
+  await once(socket, 'end')
+  const all = Buffer.concat(received)
+  t.same([...all.subarray(all.indexOf('\r\n\r\n') + 4)], [0x88, 0x00], 'an empty close answered an empty close')
+})
+
+t.test('a connection lost mid-message fails the message stream too', async (t) => {
+  const { ws, reader } = await connection(t)
+  ws.send('part one', { fin: false })
+  const message = await reader.next()
+  const failed = message.stream.toArray().catch((e) => e)
+  ws.terminate()
+  t.ok((await failed) instanceof AbnormalClosureError)
+})
+
+t.test('a control handler that throws fails the connection with 1011', async (t) => {
+  const { ws, reader } = await connection(t, { onControl: () => { throw new Error('handler bug') } })
+  ws.ping()
+  t.match(await reader.next().catch((e) => e), { message: 'handler bug' })
+  const [code] = await once(ws, 'close')
+  t.equal(code, 1011)
+})
+
+t.test('a close this side starts is sent once; the peer\'s answer ends the reader', async (t) => {
+  const { ws, reader } = await connection(t)
+  const closing = once(ws, 'close')
+  const pending = reader.next().catch((e) => e)
+  reader.close(1001, 'going away')
+  reader.close(1000, 'a second call sends nothing')
+  const [code, reason] = await closing
+  t.same([code, String(reason)], [1001, 'going away'])
+  t.match(await pending, { closeCode: 1001 }, 'the peer echoed our code')
+})
+
+t.test('a socket error ends the reader with its cause', async (t) => {
+  const { reader } = await connection(t)
+  const pending = reader.next().catch((e) => e)
+  reader.socket.destroy(new Error('wire cut'))
+  const error = await pending
+  t.ok(error instanceof AbnormalClosureError)
+  t.match(error.cause, { message: 'wire cut' })
+})
