@@ -53,7 +53,9 @@ export class MessageReader {
   private readonly side: Side
   private readonly decoder: FrameDecoder
   private readonly onControl: ControlHandler
+  /** The message being received; `handedOut` is the one `next()` last returned. */
   private current: Message | null = null
+  private handedOut: Message | null = null
   private discarding = false
   private readonly ready: Message[] = []
   private waiting: { resolve: (m: Message) => void; reject: (e: unknown) => void } | null = null
@@ -69,6 +71,9 @@ export class MessageReader {
         // RFC 6455 §5.5.1: nothing follows a close; frames behind it in the same chunk are dropped.
         if (header.opCode === OpCode.Continuation || this.ended !== null) return
         const stream = new Readable({ read: () => this.socket.resume() })
+        // The error that ends a stream early is also the reader's (next() rejects with it): a
+        // stream nobody has attached to yet must not crash the process with it.
+        stream.on('error', () => {})
         this.current = { opCode: header.opCode, compressed: false, stream }
         this.discarding = false
         this.deliver(this.current)
@@ -95,9 +100,12 @@ export class MessageReader {
     socket.resume()
   }
 
-  /** next resolves with the next data message, discarding what is left of the current one. */
+  /**
+   * next resolves with the next data message. If the message it last returned is still
+   * arriving, the rest of that one is discarded.
+   */
   next(): Promise<Message> {
-    if (this.current !== null && !this.current.stream.readableEnded) {
+    if (this.handedOut !== null && this.handedOut === this.current) {
       this.discarding = true
       this.current.stream.destroy()
       this.socket.resume()
@@ -105,6 +113,7 @@ export class MessageReader {
     const message = this.ready.shift()
     if (message !== undefined) {
       if (this.ready.length === 0) this.socket.resume()
+      this.handedOut = message
       return Promise.resolve(message)
     }
     if (this.ended !== null) return Promise.reject(this.ended)
@@ -169,6 +178,7 @@ export class MessageReader {
 
   private deliver(message: Message): void {
     if (this.waiting !== null) {
+      this.handedOut = message
       this.waiting.resolve(message)
       this.waiting = null
     } else {

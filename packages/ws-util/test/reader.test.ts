@@ -205,3 +205,23 @@ t.test('a socket error ends the reader with its cause', async (t) => {
   t.ok(error instanceof AbnormalClosureError)
   t.match(error.cause, { message: 'wire cut' })
 })
+
+t.test('a message failed before anyone read it does not crash the process', async (t) => {
+  const { ws, reader } = await connection(t)
+  ws.send(Buffer.from([0x41, 0xed, 0xa0, 0x80]), { binary: false })
+  const message = await reader.next()
+  await new Promise((r) => setTimeout(r, 50))
+  t.match(await message.stream.toArray().catch((e) => e), { code: 'WS_INVALID_UTF8' }, 'a late reader still sees the error')
+  t.match(await reader.next().catch((e) => e), { code: 'WS_INVALID_UTF8', closeCode: 1007 })
+})
+
+t.test('a message that starts arriving while the previous one is read is not discarded', async (t) => {
+  const { ws, reader } = await connection(t)
+  // Back to back, as a browser sends them: the third is on the wire while the second is read.
+  ws.send('first')
+  ws.send(Buffer.from([1, 2, 3]))
+  ws.send('x'.repeat(70000))
+  t.equal(await text((await reader.next()).stream), 'first')
+  t.same([...Buffer.concat(await (await reader.next()).stream.toArray())], [1, 2, 3])
+  t.equal((await text((await reader.next()).stream)).length, 70000)
+})
