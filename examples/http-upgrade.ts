@@ -7,7 +7,7 @@ import { createServer } from 'node:http'
 import { HandshakeRejection, sameOrigin, Upgrader } from '@ws-toolkit/ws-core'
 import { acceptHttpUpgrade } from '@ws-toolkit/ws-util'
 import { exampleArgs } from './lib/args.js'
-import { frameLoop } from './lib/frame-loop.js'
+import { echoMessages } from './lib/echo.js'
 
 const { port } = exampleArgs(8080)
 
@@ -34,10 +34,7 @@ server.on('upgrade', (req, socket, head) => {
     if (error instanceof HandshakeRejection) return // already answered with its status
     throw error
   }
-  // Echo each data frame as it comes: fragments go back as fragments.
-  frameLoop(accepted.socket, accepted.head, 'server', {
-    onData: (connection, header, payload) => connection.send(header.opCode, payload, header.fin),
-  })
+  void echoMessages(accepted.socket, accepted.head)
 })
 
 server.listen(port, '127.0.0.1', () => {

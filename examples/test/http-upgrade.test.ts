@@ -5,40 +5,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import t from 'tap'
-import { WebSocket as UndiciWebSocket } from 'undici'
 import WebSocket from 'ws'
 import { compileFrame, maskFrameWith, newHeader, newTextFrame, readHeader } from '@ws-toolkit/ws-core'
+import { checkUndiciEcho, checkWsEcho } from './peers.js'
 import { runExample, runToEnd } from './run-example.js'
 
 const { port } = await runExample(t, 'http-upgrade')
 const url = `ws://127.0.0.1:${port}/ws`
 
-/** Sends each message with the ws client and collects the echoes. */
-async function wsEcho(messages: { data: string | Buffer; fin?: boolean }[]): Promise<{ data: Buffer; isBinary: boolean }[]> {
-  const ws = new WebSocket(url, ['echo'])
-  await once(ws, 'open')
-  const expected = messages.filter((m) => m.fin !== false).length
-  const received: { data: Buffer; isBinary: boolean }[] = []
-  const done = new Promise<void>((resolve) => ws.on('message', (data: Buffer, isBinary) => {
-    received.push({ data, isBinary })
-    if (received.length === expected) resolve()
-  }))
-  for (const { data, fin = true } of messages) ws.send(data, { fin })
-  await done
-  ws.close(1000)
-  const [code] = await once(ws, 'close')
-  if (code !== 1000) throw new Error(`closed with ${code}`)
-  return received
-}
-
-t.test('the ws client: text, binary, empty, fragmented and 16 MiB messages come back', async (t) => {
-  const big = Buffer.alloc(16 * 1024 * 1024, 7)
-  const echoed = await wsEcho([{ data: 'hello' }, { data: Buffer.from([0, 1, 2, 255]) }, { data: '' }, { data: 'κόσ', fin: false }, { data: 'με' }, { data: big }])
-  t.same(echoed.map((m) => [m.isBinary, m.data.length]), [[false, 5], [true, 4], [false, 0], [false, 10], [true, big.length]])
-  t.equal(echoed[0].data.toString(), 'hello')
-  t.equal(echoed[3].data.toString(), 'κόσμε', 'fragments echoed as fragments')
-  t.ok(echoed[4].data.equals(big))
-})
+t.test('the ws client: text, binary, empty, fragmented and 16 MiB messages come back', async (t) => checkWsEcho(t, url, ['echo']))
 
 t.test('the ws client sees the subprotocol, and a refusal on another path', async (t) => {
   const ws = new WebSocket(url, ['other', 'echo'])
@@ -68,26 +43,7 @@ t.test('an invalid UTF-8 text message is failed with 1007', async (t) => {
   t.equal(code, 1007)
 })
 
-t.test('undici\'s WebSocket: text and binary', async (t) => {
-  const ws = new UndiciWebSocket(url)
-  ws.binaryType = 'arraybuffer'
-  await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject })
-  const replies: unknown[] = []
-  const done = new Promise<void>((resolve) => {
-    ws.onmessage = (event) => {
-      replies.push(event.data)
-      if (replies.length === 2) resolve()
-    }
-  })
-  ws.send('undici says hi')
-  ws.send(new Uint8Array([9, 8, 7]))
-  await done
-  t.equal(replies[0], 'undici says hi')
-  t.same([...new Uint8Array(replies[1] as ArrayBuffer)], [9, 8, 7])
-  const closed = new Promise<number>((resolve) => (ws.onclose = (event) => resolve(event.code)))
-  ws.close(1000)
-  t.equal(await closed, 1000)
-})
+t.test('undici\'s WebSocket: text and binary', async (t) => checkUndiciEcho(t, url))
 
 t.test('headless Chromium: a page from loopback talks to the server', async (t) => {
   const profile = mkdtempSync(join(tmpdir(), 'chromium-'))
