@@ -22,6 +22,20 @@ async function connection(t: Test, options: Partial<ConstructorParameters<typeof
   return { ws, reader: readers[0], port }
 }
 
+/** A server whose readers the test gets, and a raw client socket that records what it receives. */
+async function rawConnection(t: Test) {
+  const readers: MessageReader[] = []
+  const { port } = await listen(t, async (socket) => {
+    const accepted = await acceptSocket(socket, new Upgrader())
+    readers.push(new MessageReader(accepted.socket, accepted.head, { side: 'server' }))
+  })
+  const socket = connect(port, '127.0.0.1')
+  t.teardown(() => socket.destroy())
+  const received: Buffer[] = []
+  socket.on('data', (chunk) => received.push(chunk))
+  return { readers, socket, received }
+}
+
 t.test('messages stream in order: text, binary, fragmented, empty', async (t) => {
   const { ws, reader } = await connection(t)
   ws.send('hello')
@@ -52,15 +66,7 @@ t.test('pings are answered with the same payload; the close is echoed and surfac
 })
 
 t.test('a protocol violation closes with its code and rejects next()', async (t) => {
-  const readers: MessageReader[] = []
-  const { port } = await listen(t, async (socket) => {
-    const accepted = await acceptSocket(socket, new Upgrader())
-    readers.push(new MessageReader(accepted.socket, accepted.head, { side: 'server' }))
-  })
-  const socket = connect(port, '127.0.0.1')
-  t.teardown(() => socket.destroy())
-  const received: Buffer[] = []
-  socket.on('data', (chunk) => received.push(chunk))
+  const { readers, socket, received } = await rawConnection(t)
   // An unmasked frame from a client, right behind the request.
   socket.write(Buffer.concat([Buffer.from(sampleRequest, 'latin1'), compileFrame(newTextFrame('not masked'))]))
   while (readers.length === 0) await new Promise((r) => setImmediate(r))
@@ -150,15 +156,7 @@ t.test('as a client against a ws server: masked pong, close echoed without endin
 })
 
 t.test('a close with no status code, and data after it, which is dropped', async (t) => {
-  const readers: MessageReader[] = []
-  const { port } = await listen(t, async (socket) => {
-    const accepted = await acceptSocket(socket, new Upgrader())
-    readers.push(new MessageReader(accepted.socket, accepted.head, { side: 'server' }))
-  })
-  const socket = connect(port, '127.0.0.1')
-  t.teardown(() => socket.destroy())
-  const received: Buffer[] = []
-  socket.on('data', (chunk) => received.push(chunk))
+  const { readers, socket, received } = await rawConnection(t)
   const { maskFrame, newCloseFrame } = await import('@ws-toolkit/ws-core')
   socket.write(Buffer.concat([Buffer.from(sampleRequest, 'latin1'), compileFrame(maskFrame(newCloseFrame())), compileFrame(maskFrame(newTextFrame('too late')))]))
   while (readers.length === 0) await new Promise((r) => setImmediate(r))
