@@ -18,6 +18,30 @@ const upgrader = new Upgrader()
 /** Frames are echoed whole, so one frame is the most this server buffers per connection. */
 const maxFramePayload = 16 * 1024 * 1024
 
+/**
+ * Chunks gathers socket chunks and joins them only when asked, so that a frame or a request
+ * arriving in many chunks is copied once, not once per chunk (which is quadratic).
+ */
+class Chunks {
+  private list: Uint8Array[] = []
+  length = 0
+  add(chunk: Uint8Array): void {
+    this.list.push(chunk)
+    this.length += chunk.length
+  }
+  /** join returns every byte gathered as one buffer, which replaces the list. */
+  join(): Uint8Array {
+    const joined = this.list.length === 1 ? this.list[0] : Buffer.concat(this.list)
+    this.list = [joined]
+    return joined
+  }
+  /** keep drops everything before `offset` of the joined bytes. */
+  keep(joined: Uint8Array, offset: number): void {
+    this.list = offset === joined.length ? [] : [joined.subarray(offset)]
+    this.length = joined.length - offset
+  }
+}
+
 /** send writes one unmasked frame (a server never masks, RFC 6455 §5.1): header and payload in one buffer. */
 function send(socket: Socket, opCode: number, payload: Uint8Array, fin = true): void {
   const header: Header = { fin, rsv: 0, opCode, masked: false, mask: 0, length: payload.length }
@@ -33,7 +57,10 @@ function serve(socket: Socket, head: Uint8Array): void {
   const header = newHeader()
   const utf8 = new Utf8Validator()
   let text = false
-  let pending: Uint8Array = head
+  const pending = new Chunks()
+  if (head.length > 0) pending.add(head)
+  // Bytes needed before the loop can take its next step: a whole frame once its header is read.
+  let needed = 0
   let done = false
   const close = (code?: number) => {
     done = true
@@ -41,16 +68,22 @@ function serve(socket: Socket, head: Uint8Array): void {
     socket.end()
   }
   const consume = () => {
+    if (pending.length < needed) return
+    const bytes = pending.join()
     let offset = 0
+    needed = 0
     while (!done) {
       try {
-        const size = readHeader(pending, offset, header)
+        const size = readHeader(bytes, offset, header)
         if (size === 0) break
         checkHeader(header, state)
         if (header.length > maxFramePayload) return close(CloseCode.MessageTooBig)
-        if (pending.length - offset - size < header.length) break // wait for the whole frame
+        if (bytes.length - offset - size < header.length) {
+          needed = size + header.length // counted from the frame's start, where the kept tail begins
+          break // wait for the whole frame
+        }
         advanceState(state, header)
-        const payload = pending.subarray(offset + size, offset + size + header.length)
+        const payload = bytes.subarray(offset + size, offset + size + header.length)
         cipher(payload, header.mask, 0)
         offset += size + header.length
         if (header.opCode === OpCode.Ping) {
@@ -71,11 +104,11 @@ function serve(socket: Socket, head: Uint8Array): void {
         throw error
       }
     }
-    // Keep only the unread tail; the next chunk joins it.
-    pending = pending.subarray(offset)
+    // Keep only the unread tail; the next chunks join it.
+    pending.keep(bytes, offset)
   }
   socket.on('data', (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
+    pending.add(chunk)
     consume()
   })
   consume()
@@ -83,10 +116,15 @@ function serve(socket: Socket, head: Uint8Array): void {
 
 const server = createServer((socket) => {
   socket.on('error', () => socket.destroy())
-  let request: Uint8Array = Buffer.alloc(0)
+  const request = new Chunks()
+  let parseAt = 0
   const onRequest = (chunk: Buffer) => {
-    request = request.length === 0 ? chunk : Buffer.concat([request, chunk])
-    const result = upgrader.upgrade(request, 0)
+    request.add(chunk)
+    // A head ends in a line feed: parse when one arrives (or the bytes doubled, for limits).
+    if (chunk.indexOf(0x0a) === -1 && request.length < parseAt) return
+    parseAt = 2 * request.length
+    const bytes = request.join()
+    const result = upgrader.upgrade(bytes, 0)
     if (result.kind === 'incomplete') return // the upgrader refuses a request over its limits
     socket.off('data', onRequest)
     if (result.kind === 'rejected') {
@@ -94,7 +132,7 @@ const server = createServer((socket) => {
       return
     }
     socket.write(result.response)
-    serve(socket, request.subarray(result.end))
+    serve(socket, bytes.subarray(result.end))
   }
   socket.on('data', onRequest)
 })

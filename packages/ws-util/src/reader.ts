@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream'
 import { Readable } from 'node:stream'
 import {
-  cipher, CloseCode, encodeCloseBody, headerSize, newMask, OpCode, parseCloseBody, type Side, WebSocketError, writeHeader,
+  CloseCode, compileFrame, encodeCloseBody, maskFrame, newFrame, OpCode, parseCloseBody, type Side, WebSocketError,
 } from '@ws-toolkit/ws-core'
 import { type DecoderLimits, FrameDecoder } from './decoder.js'
 import { AbnormalClosureError, CloseError } from './errors.js'
@@ -61,6 +61,8 @@ export class MessageReader {
   private waiting: { resolve: (m: Message) => void; reject: (e: unknown) => void } | null = null
   private ended: unknown = null
   private closeSent = false
+  /** The latest ping's payload, while the socket is too backed up to take its pong. */
+  private pendingPong: Uint8Array | null = null
 
   constructor(socket: Duplex, head: Uint8Array, options: MessageReaderOptions) {
     this.socket = socket
@@ -120,16 +122,30 @@ export class MessageReader {
     return new Promise((resolve, reject) => (this.waiting = { resolve, reject }))
   }
 
-  /** sendControl writes a control frame (masked on the client side, RFC 6455 §5.1). */
+  /** sendControl writes a control frame (masked on the client side, RFC 6455 §5.1); `payload` is copied. */
   sendControl(opCode: number, payload: Uint8Array): void {
-    const masked = this.side === 'client'
-    const header = { fin: true, rsv: 0, opCode, masked, mask: masked ? newMask() : 0, length: payload.length }
-    const size = headerSize(header)
-    const frame = new Uint8Array(size + payload.length)
-    writeHeader(frame, 0, header)
-    frame.set(payload, size)
-    if (masked) cipher(frame.subarray(size), header.mask, 0)
-    this.socket.write(frame)
+    const frame = newFrame(opCode, true, payload)
+    this.socket.write(compileFrame(this.side === 'client' ? maskFrame(frame) : frame))
+  }
+
+  /**
+   * pong answers a ping (RFC 6455 §5.5.2). While the socket is backed up (the peer is not
+   * reading), only the latest ping's pong is kept and sent on `drain`, as §5.5.3 allows: a peer
+   * flooding pings cannot make this side queue pongs without bound.
+   */
+  pong(payload: Uint8Array): void {
+    if (!this.socket.writableNeedDrain) {
+      this.sendControl(OpCode.Pong, payload)
+      return
+    }
+    if (this.pendingPong === null) {
+      this.socket.once('drain', () => {
+        const latest = this.pendingPong
+        this.pendingPong = null
+        if (latest !== null && this.ended === null) this.pong(latest)
+      })
+    }
+    this.pendingPong = payload.slice()
   }
 
   /**
@@ -143,10 +159,10 @@ export class MessageReader {
     if (this.side === 'server') this.socket.end()
   }
 
-  /** defaultControl answers pings with pongs (§5.5.2), ignores pongs (§5.5.3), and echoes a close (§5.5.1). */
+  /** defaultControl answers pings with {@link pong} (§5.5.2), ignores pongs (§5.5.3), and echoes a close (§5.5.1). */
   static defaultControl(reader: MessageReader, opCode: number, payload: Uint8Array): void {
     if (opCode === OpCode.Ping) {
-      reader.sendControl(OpCode.Pong, payload)
+      reader.pong(payload)
     } else if (opCode === OpCode.Close) {
       const { code, reason } = parseCloseBody(payload)
       reader.close(code === CloseCode.NoStatusReceived ? undefined : code)

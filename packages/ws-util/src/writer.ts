@@ -38,14 +38,14 @@ export class MessageWriter extends Writable {
   private readonly header: Header = { fin: false, rsv: 0, opCode: 0, masked: false, mask: 0, length: 0 }
 
   constructor(socket: Writable, options: MessageWriterOptions) {
-    super({ highWaterMark: options.frameSize ?? 16384 })
-    const opCode = options.opCode ?? OpCode.Binary
+    const { side, opCode = OpCode.Binary, frameSize = 16384 } = options
+    super({ highWaterMark: frameSize })
     if (opCode !== OpCode.Binary && opCode !== OpCode.Text) throw new RangeError('a message is text or binary')
+    if (!(frameSize >= 1)) throw new RangeError(`invalid frameSize ${frameSize}`)
     this.socket = socket
-    this.masked = options.side === 'client'
+    this.masked = side === 'client'
     this.opCode = opCode
-    this.frameSize = options.frameSize ?? 16384
-    if (!(this.frameSize >= 1)) throw new RangeError(`invalid frameSize ${options.frameSize}`)
+    this.frameSize = frameSize
     this.buffer = new Uint8Array(MaxHeaderSize + this.frameSize)
   }
 

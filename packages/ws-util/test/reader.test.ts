@@ -223,3 +223,25 @@ t.test('a message that starts arriving while the previous one is read is not dis
   t.same([...Buffer.concat(await (await reader.next()).stream.toArray())], [1, 2, 3])
   t.equal((await text((await reader.next()).stream)).length, 70000)
 })
+
+t.test('a peer that floods pings and never reads cannot make pongs pile up (§5.5.3)', async (t) => {
+  const { readers, socket } = await rawConnection(t)
+  const { compileFrame, maskFrameWith, newPingFrame } = await import('@ws-toolkit/ws-core')
+  socket.pause() // never read: the server's pongs back up
+  socket.write(Buffer.from(sampleRequest, 'latin1'))
+  while (readers.length === 0) await new Promise((r) => setImmediate(r))
+  const ping = Buffer.from(compileFrame(maskFrameWith(newPingFrame(new Uint8Array(125).fill(1)), 0x01020304)))
+  const batch = Buffer.concat(Array.from({ length: 1000 }, () => ping))
+  // 131 MB of pings: far more pongs than the kernel's buffers hold.
+  for (let i = 0; i < 1000; i++) if (!socket.write(batch)) await once(socket, 'drain')
+  await new Promise((r) => setTimeout(r, 100))
+  const queued = readers[0].socket.writableLength
+  t.ok(queued < 64 * 1024, `${queued} bytes of pongs queued for 1,000,000 pings`)
+  // Once the peer reads, the latest ping's pong arrives: the last frame received is a pong.
+  const received: Buffer[] = []
+  socket.on('data', (chunk: Buffer) => received.push(chunk))
+  socket.resume()
+  await new Promise((r) => setTimeout(r, 200))
+  const all = Buffer.concat(received)
+  t.same([...all.subarray(all.length - 127, all.length - 125)], [0x8a, 125], 'ends with a pong of the ping\'s payload')
+})
