@@ -119,6 +119,9 @@ export class MessageReader {
       return Promise.resolve(message)
     }
     if (this.ended !== null) return Promise.reject(this.ended)
+    // The last message may have ended with the socket paused for it (its stream was full, and
+    // a stream that has ended never asks for more): the next one must be read.
+    this.socket.resume()
     return new Promise((resolve, reject) => (this.waiting = { resolve, reject }))
   }
 

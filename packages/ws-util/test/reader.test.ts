@@ -245,3 +245,29 @@ t.test('a peer that floods pings and never reads cannot make pongs pile up (§5.
   const all = Buffer.concat(received)
   t.same([...all.subarray(all.length - 127, all.length - 125)], [0x8a, 125], 'ends with a pong of the ping\'s payload')
 })
+
+t.test('a message that ended while the socket was paused does not leave it paused', async (t) => {
+  // The first message fills its stream past the high-water mark (the socket is paused) and
+  // ends; the next header is split across chunks. The reader must resume the socket when
+  // asked for the next message, or the second chunk is never read.
+  const { Duplex } = await import('node:stream')
+  const { compileFrame, maskFrame, newBinaryFrame } = await import('@ws-toolkit/ws-core')
+  const frame = compileFrame(maskFrame(newBinaryFrame(new Uint8Array(16385).fill(9))))
+  const both = Buffer.concat([frame, frame])
+  const split = frame.length + 7
+  const chunks = [both.subarray(0, split), both.subarray(split)]
+  const socket = new Duplex({
+    read() {
+      const chunk = chunks.shift()
+      if (chunk !== undefined) this.push(chunk)
+    },
+    write(_chunk, _encoding, callback) {
+      callback()
+    },
+  })
+  const reader = new MessageReader(socket, new Uint8Array(0), { side: 'server' })
+  const first = await reader.next()
+  t.equal(Buffer.concat(await first.stream.toArray()).length, 16385)
+  const second = await reader.next()
+  t.equal(Buffer.concat(await second.stream.toArray()).length, 16385)
+})
