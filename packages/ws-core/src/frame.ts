@@ -78,7 +78,7 @@ export function maskFrame(frame: Frame): Frame {
  */
 export function maskFrameWith(frame: Frame, mask: number): Frame {
   checkUnmasked(frame)
-  const payload = frame.payload.slice()
+  const payload = new Uint8Array(frame.payload) // a copy: slice() on a Buffer would be a view
   cipher(payload, mask, 0)
   return { header: { ...frame.header, masked: true, mask }, payload }
 }
@@ -103,7 +103,7 @@ export function maskFrameInPlaceWith(frame: Frame, mask: number): Frame {
 
 /** unmaskFrame returns an unmasked copy of `frame` (§5.3); a frame that is not masked is copied as is. */
 export function unmaskFrame(frame: Frame): Frame {
-  const payload = frame.payload.slice()
+  const payload = new Uint8Array(frame.payload) // a copy: slice() on a Buffer would be a view
   cipher(payload, frame.header.mask, 0)
   return { header: { ...frame.header, masked: false, mask: 0 }, payload }
 }

@@ -67,6 +67,15 @@ t.test('masking copies or works in place, as named', async (t) => {
   t.throws(() => compileFrame({ header: { ...frame.header, length: 4 }, payload }), RangeError, 'header and payload lengths differ')
 })
 
+t.test('the copying functions copy a Node Buffer too (whose slice() is a view)', async (t) => {
+  const payload = Buffer.from(hello)
+  const masked = maskFrameWith(newBinaryFrame(payload), exampleMask)
+  t.same([...payload], hello, 'maskFrameWith left the caller\'s Buffer alone')
+  const maskedBuffer = Buffer.from(masked.payload)
+  unmaskFrame({ header: masked.header, payload: maskedBuffer })
+  t.same([...maskedBuffer], [0x7f, 0x9f, 0x4d, 0x51, 0x58], 'unmaskFrame left the caller\'s Buffer alone')
+})
+
 t.test('prebuilt control frames are what they claim', async (t) => {
   const cases: [Uint8Array, number[]][] = [
     [CompiledPing, [0x89, 0x00]],
