@@ -1,10 +1,9 @@
 import type { Duplex } from 'node:stream'
 import { Readable } from 'node:stream'
-import {
-  CloseCode, compileFrame, encodeCloseBody, maskFrame, newFrame, OpCode, parseCloseBody, type Side, WebSocketError,
-} from '@ws-toolkit/ws-core'
+import { CloseCode, compileFrame, encodeCloseBody, maskFrame, newFrame, OpCode, type Side, WebSocketError } from '@ws-toolkit/ws-core'
+import { closeReplyCode, handleControlMessage, PongGate } from './control.js'
 import { type DecoderLimits, FrameDecoder } from './decoder.js'
-import { AbnormalClosureError, CloseError } from './errors.js'
+import { AbnormalClosureError } from './errors.js'
 
 /** Message is one incoming data message: its opcode, RSV1 (compressed), and its payload as a stream. */
 export interface Message {
@@ -61,13 +60,13 @@ export class MessageReader {
   private waiting: { resolve: (m: Message) => void; reject: (e: unknown) => void } | null = null
   private ended: unknown = null
   private closeSent = false
-  /** The latest ping's payload, while the socket is too backed up to take its pong. */
-  private pendingPong: Uint8Array | null = null
+  private readonly pongs: PongGate
 
   constructor(socket: Duplex, head: Uint8Array, options: MessageReaderOptions) {
     this.socket = socket
     this.side = options.side
     this.onControl = options.onControl ?? MessageReader.defaultControl
+    this.pongs = new PongGate(socket, (payload) => this.sendControl(OpCode.Pong, payload))
     this.decoder = new FrameDecoder(options.side, {
       onDataFrame: (header) => {
         // RFC 6455 §5.5.1: nothing follows a close; frames behind it in the same chunk are dropped.
@@ -132,23 +131,11 @@ export class MessageReader {
   }
 
   /**
-   * pong answers a ping (RFC 6455 §5.5.2). While the socket is backed up (the peer is not
-   * reading), only the latest ping's pong is kept and sent on `drain`, as §5.5.3 allows: a peer
-   * flooding pings cannot make this side queue pongs without bound.
+   * pong answers a ping (RFC 6455 §5.5.2); `payload` is copied. While the socket is backed up
+   * only the latest ping's pong is kept, and sent on `drain` ({@link PongGate}).
    */
   pong(payload: Uint8Array): void {
-    if (!this.socket.writableNeedDrain) {
-      this.sendControl(OpCode.Pong, payload)
-      return
-    }
-    if (this.pendingPong === null) {
-      this.socket.once('drain', () => {
-        const latest = this.pendingPong
-        this.pendingPong = null
-        if (latest !== null && this.ended === null) this.pong(latest)
-      })
-    }
-    this.pendingPong = payload.slice()
+    this.pongs.pong(payload)
   }
 
   /**
@@ -164,19 +151,17 @@ export class MessageReader {
 
   /** defaultControl answers pings with {@link pong} (§5.5.2), ignores pongs (§5.5.3), and echoes a close (§5.5.1). */
   static defaultControl(reader: MessageReader, opCode: number, payload: Uint8Array): void {
-    if (opCode === OpCode.Ping) {
-      reader.pong(payload)
-    } else if (opCode === OpCode.Close) {
-      const { code, reason } = parseCloseBody(payload)
-      reader.close(code === CloseCode.NoStatusReceived ? undefined : code)
-      reader.end(new CloseError(code, new TextDecoder().decode(reason)))
-    }
+    const closed = handleControlMessage(opCode, payload, (ping) => reader.pong(ping))
+    if (closed === null) return
+    reader.close(closeReplyCode(closed))
+    reader.end(closed)
   }
 
   /** end finishes the reader with `reason`: pending and later `next()` calls reject with it. */
   end(reason: unknown): void {
     if (this.ended !== null) return
     this.ended = reason
+    this.pongs.stop()
     if (this.current !== null && !this.current.stream.readableEnded) this.current.stream.destroy(reason as Error)
     this.waiting?.reject(reason)
     this.waiting = null

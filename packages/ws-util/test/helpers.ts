@@ -1,5 +1,6 @@
 import { once } from 'node:events'
 import { createServer, type Server, type Socket } from 'node:net'
+import { Duplex, Writable } from 'node:stream'
 
 export const ascii = (s: string) => Buffer.from(s, 'latin1')
 
@@ -20,4 +21,71 @@ export function collect(socket: Socket): Promise<Buffer> {
   const chunks: Buffer[] = []
   socket.on('data', (chunk) => chunks.push(chunk))
   return new Promise((resolve) => socket.on('close', () => resolve(Buffer.concat(chunks))))
+}
+
+/**
+ * Sink is a Writable that records each write: the chunk as written (to check identity) and a
+ * copy of its bytes at write time. `hold` keeps callbacks back until `release()`, as a socket
+ * that has not taken the bytes yet would.
+ */
+export class Sink extends Writable {
+  readonly chunks: Buffer[] = []
+  readonly copies: Buffer[] = []
+  hold = false
+  private held: (() => void)[] = []
+
+  constructor(highWaterMark = 16384) {
+    super({ highWaterMark })
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    this.chunks.push(chunk)
+    this.copies.push(Buffer.from(chunk))
+    if (this.hold) this.held.push(callback)
+    else callback()
+  }
+
+  /** release calls back every write held so far. */
+  release(): void {
+    this.hold = false
+    for (const callback of this.held.splice(0)) callback()
+  }
+
+  /** bytes is everything written, as it was at write time. */
+  bytes(): Buffer {
+    return Buffer.concat(this.copies)
+  }
+}
+
+/** tick waits for the current tick's deferred work (process.nextTick) and pending I/O callbacks. */
+export const tick = () => new Promise((resolve) => setImmediate(resolve))
+
+/**
+ * Wire is a Duplex standing in for a socket whose chunking the test decides: `feed` is what
+ * arrives from the peer, `written` what this side wrote. TCP's own chunking is not
+ * deterministic, so tests that are about chunk boundaries use this.
+ */
+export class Wire extends Duplex {
+  readonly written: Buffer[] = []
+
+  override _read(): void {}
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    this.written.push(Buffer.from(chunk))
+    callback()
+  }
+
+  override _final(callback: () => void): void {
+    this.push(null)
+    callback()
+  }
+
+  feed(...chunks: Uint8Array[]): void {
+    // Pushed as they are (a Buffer view, not a copy), as a socket hands over its reads.
+    for (const chunk of chunks) this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+  }
+
+  bytes(): Buffer {
+    return Buffer.concat(this.written)
+  }
 }

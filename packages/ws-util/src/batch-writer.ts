@@ -1,0 +1,169 @@
+import type { Writable } from 'node:stream'
+import { cipher, type Header, headerSize, newHeader, newMask, type Side, writeHeader } from '@ws-toolkit/ws-core'
+import { writeFrameTo } from './write-message.js'
+
+/** BatchWriterOptions configures a {@link BatchWriter}. */
+export interface BatchWriterOptions {
+  /** This endpoint: a client masks every frame with a fresh key (RFC 6455 §5.1, §5.3). */
+  side: Side
+  /**
+   * Bytes gathered before they go out without waiting for the end of the tick; also the size
+   * of each of the writer's two buffers. Payloads too large to share a buffer are written
+   * on their own. Default 64 KiB.
+   */
+  bufferSize?: number
+}
+
+/**
+ * BatchWriter coalesces the frames written to it during one tick of the event loop into one
+ * socket write (RFC 6455 §5.2 framing): `writeMessage` and `writeControl` copy a frame (header
+ * and payload, masked on the client side with a fresh key) into its buffer, and the buffer
+ * goes out once, when the current tick's synchronous work is done, or sooner when it fills.
+ * A server sending a payload too large for the buffer writes it without copying, header
+ * first, after what was gathered before it; order on the wire is always the order of calls.
+ *
+ * Bytes passed in are copied before the call returns (except that zero-copy path, where the
+ * caller must not change the payload until the socket has taken it, as with `socket.write`),
+ * so callers may reuse them at once. The writer alternates between two buffers, each handed
+ * to the socket and reused when the socket's write callback says the bytes were taken: on a
+ * socket that keeps up it allocates nothing per frame. While the socket is backed up it
+ * allocates a buffer per flush rather than block; the methods return `false` then, as
+ * `socket.write` does, and the caller should wait for the socket's `drain` (nothing is lost).
+ */
+export class BatchWriter {
+  readonly socket: Writable
+  private readonly masked: boolean
+  private readonly bufferSize: number
+  /** Buffers back from the socket, ready for reuse (at most two). */
+  private readonly free: Buffer[] = []
+  /** Buffers the socket has not called back for yet, oldest first (callbacks come in order). */
+  private readonly inFlight: Buffer[] = []
+  private active: Buffer | null = null
+  private filled = 0
+  private scheduled = false
+  private ending = false
+  private readonly header: Header = newHeader()
+  private readonly flushScheduled = () => {
+    this.scheduled = false
+    this.flush()
+  }
+  private readonly written = (error?: Error | null) => {
+    const buffer = this.inFlight.shift()!
+    if (!error && this.free.length < 2) this.free.push(buffer)
+  }
+
+  constructor(socket: Writable, options: BatchWriterOptions) {
+    const { side, bufferSize = 64 * 1024 } = options
+    if (!(bufferSize >= 256)) throw new RangeError(`invalid bufferSize ${bufferSize}: at least 256 bytes`)
+    this.socket = socket
+    this.masked = side === 'client'
+    this.bufferSize = bufferSize
+  }
+
+  /**
+   * writeMessage queues a whole message of `opCode` (Text or Binary, §5.6) as one frame with
+   * FIN set; `rsv` sets the RSV bits (RSV1 for a compressed message, RFC 7692 §6). Returns
+   * `false` when the socket is backed up.
+   */
+  writeMessage(opCode: number, payload: Uint8Array, rsv = 0): boolean {
+    return this.writeFrame(true, rsv, opCode, payload)
+  }
+
+  /** writeControl queues a control frame (§5.5): ping, pong or close; `payload` at most 125 bytes. */
+  writeControl(opCode: number, payload: Uint8Array): boolean {
+    if (payload.length > 125) throw new RangeError('a control frame payload is at most 125 bytes (RFC 6455 §5.5)')
+    return this.writeFrame(true, 0, opCode, payload)
+  }
+
+  /**
+   * writeFrame queues one frame: FIN, RSV bits, opcode and payload as given, for fragmented
+   * messages (§5.4). It does not check the sequence: see ws-core's checkHeader for the rules.
+   */
+  writeFrame(fin: boolean, rsv: number, opCode: number, payload: Uint8Array): boolean {
+    if (this.ending) throw new Error('BatchWriter: write after end')
+    const header = this.header
+    header.fin = fin
+    header.rsv = rsv
+    header.opCode = opCode
+    header.masked = this.masked
+    header.mask = this.masked ? newMask() : 0
+    header.length = payload.length
+    const size = headerSize(header)
+    const total = size + payload.length
+    if (total > this.bufferSize - this.filled) {
+      this.flush()
+      if (total > this.bufferSize) {
+        writeFrameTo(this.socket, header, payload)
+        return !this.socket.writableNeedDrain
+      }
+    }
+    const buffer = this.active ?? this.take()
+    writeHeader(buffer, this.filled, header)
+    buffer.set(payload, this.filled + size)
+    if (this.masked) cipher(buffer.subarray(this.filled + size, this.filled + total), header.mask, 0)
+    this.filled += total
+    this.schedule()
+    return !this.socket.writableNeedDrain
+  }
+
+  /**
+   * write queues bytes that already form whole frames, such as one compiled frame sent to many
+   * sockets (see {@link broadcast}). Small ones are copied; one too large to share the buffer
+   * is written as it is, so it must not change until the socket has taken it.
+   */
+  write(frame: Uint8Array): boolean {
+    if (this.ending) throw new Error('BatchWriter: write after end')
+    if (frame.length > this.bufferSize - this.filled) {
+      this.flush()
+      if (frame.length > this.bufferSize) {
+        this.socket.write(frame)
+        return !this.socket.writableNeedDrain
+      }
+    }
+    const buffer = this.active ?? this.take()
+    buffer.set(frame, this.filled)
+    this.filled += frame.length
+    this.schedule()
+    return !this.socket.writableNeedDrain
+  }
+
+  /** writableLength is how many bytes wait: gathered here and queued in the socket. */
+  get writableLength(): number {
+    return this.filled + this.socket.writableLength
+  }
+
+  /** flush writes what was gathered now, without waiting for the end of the tick. */
+  flush(): void {
+    const buffer = this.active
+    if (buffer === null || this.filled === 0) return
+    const filled = this.filled
+    this.active = null
+    this.filled = 0
+    this.inFlight.push(buffer)
+    this.socket.write(filled === buffer.length ? buffer : buffer.subarray(0, filled), this.written)
+  }
+
+  /** ended reports whether {@link end} was called: later writes throw. */
+  get ended(): boolean {
+    return this.ending
+  }
+
+  /** end flushes what was gathered and then ends the socket (a TCP FIN after the last frame). */
+  end(): void {
+    if (this.ending) return
+    this.ending = true
+    this.flush()
+    this.socket.end()
+  }
+
+  private take(): Buffer {
+    this.active = this.free.pop() ?? Buffer.allocUnsafeSlow(this.bufferSize)
+    return this.active
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return
+    this.scheduled = true
+    process.nextTick(this.flushScheduled)
+  }
+}

@@ -1,0 +1,224 @@
+import type { Duplex } from 'node:stream'
+import { CloseCode, encodeCloseBody, type Header, OpCode, type Side, WebSocketError } from '@ws-toolkit/ws-core'
+import { BatchWriter } from './batch-writer.js'
+import { closeReplyCode, handleControlMessage, PongGate } from './control.js'
+import { type DecoderLimits, defaultDecoderLimits, FrameDecoder } from './decoder.js'
+import { AbnormalClosureError } from './errors.js'
+
+const empty = new Uint8Array(0)
+/** Pieces held before they are gathered into one buffer: bounds the list, not the bytes. */
+const maxPieces = 1024
+
+/** DataHandler receives what a {@link DataReader} reads, synchronously, from the socket's `data` events. */
+export interface DataHandler {
+  /**
+   * A whole data message (RFC 6455 §5.6), text already checked as UTF-8 unless `compressed`
+   * (RSV1, RFC 7692). `data` is not reused by the reader: a view of the socket's chunk
+   * (unmasked in place) when the message arrived in one piece, otherwise a buffer assembled
+   * for it. Keep it if you like.
+   */
+  onMessage(opCode: number, data: Uint8Array, compressed: boolean): void
+  /**
+   * The connection is over, once: a {@link CloseError} when the peer closed (answered
+   * already), the ws-core error when the peer broke the protocol (the connection was failed
+   * with its close code), an {@link AbnormalClosureError} when the socket went away.
+   */
+  onClose?(reason: Error): void
+  /**
+   * Control frames (§5.5), `payload` valid during the call. Default:
+   * {@link DataReader.defaultControl}. A handler that throws fails the connection with 1011.
+   */
+  onControl?(reader: DataReader, opCode: number, payload: Uint8Array): void
+}
+
+/** DataReaderOptions configures a {@link DataReader}. */
+export interface DataReaderOptions {
+  side: Side
+  /** The writer for this socket's answers (pongs, closes); one is made when absent. */
+  writer?: BatchWriter
+  limits?: Partial<DecoderLimits>
+  allowedRsv?: number
+}
+
+/**
+ * DataReader reads whole messages from a socket for an event loop, with no streams and no
+ * promises: from the `head` bytes the handshake handed back and then every `data` event, it
+ * decodes frames ({@link FrameDecoder}: every RFC 6455 §5 check, UTF-8 failing at the first
+ * bad byte, limits), answers control frames through its {@link BatchWriter}, and calls
+ * `onMessage` for each message. A message that arrives whole in one chunk is handed over as a
+ * view, without copying; one in several chunks or fragments is joined once, at its end, into a
+ * buffer of its own. Until then the reader holds views of the chunks, so it never holds more
+ * than arrived (a header's claimed length allocates nothing), and memory is bounded by the
+ * decoder's limits (64 MiB a message by default). Chunks are kept, not copied: the socket must
+ * not reuse them, which `net.Socket` and `tls.TLSSocket` never do.
+ *
+ * It does not pause the socket by itself: if `onMessage` writes answers and the writer says
+ * the socket is backed up, pause the socket until `drain`.
+ */
+export class DataReader {
+  readonly socket: Duplex
+  readonly writer: BatchWriter
+  private readonly side: Side
+  private readonly handler: DataHandler
+  private readonly decoder: FrameDecoder
+  private readonly maxMessageSize: number
+  private readonly pongs: PongGate
+  /**
+   * The current message: whole in one piece (`single`), or in pieces (views of the socket's
+   * chunks, so the bytes held are the bytes received), joined once at its end, or earlier
+   * into `assembled` when there are many.
+   */
+  private single: Uint8Array | null = null
+  private readonly pieces: Uint8Array[] = []
+  private assembled: Buffer | null = null
+  private assembledSize = 0
+  private size = 0
+  private firstFrame = false
+  private closeSent = false
+  private ended: Error | null = null
+
+  constructor(socket: Duplex, head: Uint8Array, handler: DataHandler, options: DataReaderOptions) {
+    this.socket = socket
+    this.side = options.side
+    this.writer = options.writer ?? new BatchWriter(socket, { side: options.side })
+    this.handler = handler
+    this.maxMessageSize = options.limits?.maxMessageSize ?? defaultDecoderLimits.maxMessageSize
+    this.pongs = new PongGate(socket, (payload) => this.writer.writeControl(OpCode.Pong, payload))
+    this.decoder = new FrameDecoder(options.side, {
+      onDataFrame: (header) => {
+        if (header.opCode === OpCode.Continuation) {
+          this.firstFrame = false
+          return
+        }
+        this.firstFrame = true
+        this.size = 0
+        this.assembledSize = 0
+      },
+      onData: (payload, header) => this.add(payload, header),
+      onMessageEnd: (opCode, compressed) => {
+        const data = this.message()
+        if (this.ended === null) this.handler.onMessage(opCode, data, compressed)
+      },
+      onControl: (opCode, payload) => {
+        if (this.ended === null) (this.handler.onControl ?? DataReader.defaultControl)(this, opCode, payload)
+      },
+    }, { limits: options.limits, allowedRsv: options.allowedRsv })
+    socket.on('data', (chunk: Buffer) => this.push(chunk))
+    socket.on('close', () => this.end(new AbnormalClosureError()))
+    socket.on('error', (error) => this.end(new AbnormalClosureError(error)))
+    if (head.length > 0) this.push(head)
+    socket.resume()
+  }
+
+  /** pong answers a ping (§5.5.2) through the writer; `payload` is copied ({@link PongGate}). */
+  pong(payload: Uint8Array): void {
+    this.pongs.pong(payload)
+  }
+
+  /**
+   * close sends a close frame once (RFC 6455 §5.5.1) with `code` and `reason`; a server then
+   * ends the TCP connection after it (§7.1.1), a client waits for the server to. Messages
+   * that arrive after it are still read until the peer's close; see {@link closeGracefully}
+   * for a close that waits a bounded time.
+   */
+  close(code?: number, reason?: string): void {
+    if (this.closeSent) return
+    this.closeSent = true
+    this.pongs.stop()
+    this.writer.writeControl(OpCode.Close, encodeCloseBody(code, reason))
+    if (this.side === 'server') this.writer.end()
+    else this.writer.flush()
+  }
+
+  /** defaultControl answers pings with {@link pong}, ignores pongs, and answers a close with the same code and ends (§5.5). */
+  static defaultControl(reader: DataReader, opCode: number, payload: Uint8Array): void {
+    const closed = handleControlMessage(opCode, payload, (ping) => reader.pong(ping))
+    if (closed === null) return
+    reader.close(closeReplyCode(closed))
+    reader.end(closed)
+  }
+
+  /** end finishes the reader with `reason`: nothing more is read, and `onClose` is called once. */
+  end(reason: Error): void {
+    if (this.ended !== null) return
+    this.ended = reason
+    this.pongs.stop()
+    this.single = null
+    this.pieces.length = 0
+    this.assembled = null
+    this.handler.onClose?.(reason)
+  }
+
+  private push(chunk: Uint8Array): void {
+    if (this.ended !== null) return
+    try {
+      this.decoder.push(chunk)
+    } catch (error) {
+      // As MessageReader: the violation's close code (§7.1.7), or 1011 for a handler's bug.
+      this.close(error instanceof WebSocketError ? error.closeCode : CloseCode.InternalError)
+      this.writer.end()
+      this.end(error as Error)
+    }
+  }
+
+  private add(payload: Uint8Array, header: Header): void {
+    if (this.firstFrame && header.fin && payload.length === header.length) {
+      this.single = payload
+      return
+    }
+    this.pieces.push(payload)
+    this.size += payload.length
+    if (this.pieces.length === maxPieces) this.gather(false)
+  }
+
+  /** message returns the current message's bytes: the one view, or the pieces joined once. */
+  private message(): Uint8Array {
+    const single = this.single
+    if (single !== null) {
+      this.single = null
+      return single
+    }
+    const pieces = this.pieces
+    if (this.assembled === null && pieces.length <= 1) {
+      const only = pieces.length === 1 ? pieces[0] : empty
+      pieces.length = 0
+      return only
+    }
+    this.gather(true)
+    const assembled = this.assembled!
+    this.assembled = null
+    return assembled.length === this.size ? assembled : assembled.subarray(0, this.size)
+  }
+
+  /**
+   * gather moves the pieces held into the assembly buffer, which grows to the message's size
+   * at its end (`final`), and by doubling before: a message in many tiny fragments is copied
+   * a bounded number of times, and what is held stays within twice what arrived.
+   */
+  private gather(final: boolean): void {
+    const size = this.size
+    let buffer = this.assembled
+    let at = this.assembledSize
+    if (buffer === null || size > buffer.length) {
+      const grown = Buffer.allocUnsafe(final ? size : Math.min(Math.max(size, (buffer?.length ?? 0) * 2), this.maxMessageSize))
+      if (buffer !== null) grown.set(buffer.subarray(0, at))
+      buffer = this.assembled = grown
+    }
+    for (const piece of this.pieces) {
+      buffer.set(piece, at)
+      at += piece.length
+    }
+    this.pieces.length = 0
+    this.assembledSize = at
+  }
+}
+
+/** readClientData starts a server-side {@link DataReader}: messages from a client (RFC 6455 §5.1, masked). */
+export function readClientData(socket: Duplex, head: Uint8Array, handler: DataHandler, options: Omit<DataReaderOptions, 'side'> = {}): DataReader {
+  return new DataReader(socket, head, handler, { ...options, side: 'server' })
+}
+
+/** readServerData starts a client-side {@link DataReader}: messages from a server (unmasked). */
+export function readServerData(socket: Duplex, head: Uint8Array, handler: DataHandler, options: Omit<DataReaderOptions, 'side'> = {}): DataReader {
+  return new DataReader(socket, head, handler, { ...options, side: 'client' })
+}

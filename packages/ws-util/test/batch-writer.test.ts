@@ -1,0 +1,143 @@
+import t from 'tap'
+import { compileFrame, newTextFrame, OpCode, unmaskFrame } from '@ws-toolkit/ws-core'
+import { BatchWriter } from '../src/index.js'
+import { Sink, tick } from './helpers.js'
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+
+t.test('frames written in one tick leave in one write, in order, with exact bytes', async (t) => {
+  const sink = new Sink()
+  const writer = new BatchWriter(sink, { side: 'server' })
+  t.equal(writer.writeMessage(OpCode.Text, Buffer.from('Hello')), true)
+  writer.writeControl(OpCode.Ping, Buffer.from('p'))
+  writer.writeMessage(OpCode.Binary, new Uint8Array(0))
+  writer.writeFrame(false, 0, OpCode.Text, Buffer.from('a'))
+  writer.writeFrame(true, 0b100, OpCode.Continuation, Buffer.from('b'))
+  t.equal(sink.chunks.length, 0, 'nothing before the tick ends')
+  t.equal(writer.writableLength, 18)
+  await tick()
+  t.equal(sink.chunks.length, 1)
+  // RFC 6455 §5.7: "Hello" unmasked is 81 05 48 65 6c 6c 6f.
+  t.equal(hex(sink.bytes()), '810548656c6c6f' + '890170' + '8200' + '010161' + 'c00162')
+})
+
+t.test('a client masks each frame with a fresh key in its own buffer', async (t) => {
+  const sink = new Sink()
+  const writer = new BatchWriter(sink, { side: 'client' })
+  const payload = Buffer.from('Hello')
+  writer.writeMessage(OpCode.Text, payload)
+  writer.writeMessage(OpCode.Text, payload)
+  await tick()
+  t.equal(payload.toString(), 'Hello', 'the caller\'s bytes are untouched')
+  const bytes = sink.bytes()
+  t.equal(bytes.length, 22)
+  const frames = [bytes.subarray(0, 11), bytes.subarray(11)]
+  for (const frame of frames) {
+    t.equal(hex(frame.subarray(0, 2)), '8185', 'FIN, text, masked, 5 bytes')
+    const mask = frame.readUInt32BE(2)
+    const unmasked = unmaskFrame({ header: { fin: true, rsv: 0, opCode: 1, masked: true, mask, length: 5 }, payload: frame.subarray(6) })
+    t.equal(Buffer.from(unmasked.payload).toString(), 'Hello')
+  }
+  t.not(frames[0].readUInt32BE(2), frames[1].readUInt32BE(2), 'a new key per frame')
+})
+
+t.test('a server writes a payload larger than the buffer without copying it, after what was gathered', async (t) => {
+  const sink = new Sink()
+  const writer = new BatchWriter(sink, { side: 'server', bufferSize: 1024 })
+  const large = Buffer.alloc(20000, 7)
+  writer.writeMessage(OpCode.Text, Buffer.from('first'))
+  writer.writeMessage(OpCode.Binary, large)
+  writer.writeMessage(OpCode.Text, Buffer.from('last'))
+  await tick()
+  t.same(sink.copies.map((c) => c.length), [7, 4, 20000, 6])
+  t.equal(sink.chunks[2], large, 'the payload itself was written')
+  t.equal(hex(sink.copies[1]), '827e4e20')
+})
+
+t.test('frames that no longer fit flush what was gathered first; a client copies large frames to mask them', async (t) => {
+  const sink = new Sink()
+  const writer = new BatchWriter(sink, { side: 'client', bufferSize: 256 })
+  writer.writeMessage(OpCode.Binary, Buffer.alloc(200, 1))
+  writer.writeMessage(OpCode.Binary, Buffer.alloc(100, 2))
+  t.equal(sink.chunks.length, 1, 'the first buffer went out when the second frame did not fit')
+  const large = Buffer.alloc(1000, 3)
+  writer.writeMessage(OpCode.Binary, large)
+  await tick()
+  t.same(sink.copies.map((c) => c.length), [208, 106, 1008])
+  t.ok(large.every((b) => b === 3), 'the caller\'s large payload is untouched')
+})
+
+t.test('buffers are reused once the socket has taken them, and not before', async (t) => {
+  const sink = new Sink()
+  const writer = new BatchWriter(sink, { side: 'server' })
+  writer.writeMessage(OpCode.Text, Buffer.from('one'))
+  await tick()
+  writer.writeMessage(OpCode.Text, Buffer.from('two'))
+  await tick()
+  t.equal(sink.chunks[0].buffer, sink.chunks[1].buffer, 'the same memory, taken back after the write callback')
+  sink.hold = true
+  writer.writeMessage(OpCode.Text, Buffer.from('three'))
+  await tick()
+  writer.writeMessage(OpCode.Text, Buffer.from('four'))
+  await tick()
+  writer.writeMessage(OpCode.Text, Buffer.from('five'))
+  await tick()
+  sink.release()
+  await tick()
+  const buffers = new Set(sink.chunks.slice(2).map((c) => c.buffer))
+  t.equal(buffers.size, 3, 'while writes are held, each flush has a buffer of its own')
+  t.same(sink.chunks.slice(2).map((c) => c.toString('latin1', 2)), ['three', 'four', 'five'], 'held bytes were not overwritten')
+})
+
+t.test('a buffer filled to the last byte is written whole', async (t) => {
+  const sink = new Sink()
+  const writer = new BatchWriter(sink, { side: 'server', bufferSize: 256 })
+  writer.writeMessage(OpCode.Binary, new Uint8Array(252))
+  await tick()
+  t.equal(sink.chunks[0].length, 256)
+  t.equal(sink.chunks[0].buffer.byteLength, 256, 'the buffer itself, no view made')
+})
+
+t.test('write() queues compiled frames: small ones copied, large ones by reference', async (t) => {
+  const sink = new Sink()
+  const writer = new BatchWriter(sink, { side: 'server', bufferSize: 256 })
+  const small = compileFrame(newTextFrame('hi'))
+  const large = compileFrame(newTextFrame('x'.repeat(300)))
+  writer.write(small)
+  writer.write(small)
+  t.equal(writer.write(large), true)
+  await tick()
+  t.same(sink.copies.map((c) => c.length), [8, 304])
+  t.equal(sink.chunks[1].buffer, large.buffer, 'the compiled frame\'s own memory')
+})
+
+t.test('backpressure: false once the socket needs a drain; flush() and end()', async (t) => {
+  const sink = new Sink(64)
+  sink.hold = true
+  const writer = new BatchWriter(sink, { side: 'server' })
+  t.equal(writer.writeMessage(OpCode.Binary, Buffer.alloc(100)), true, 'gathered, not yet written')
+  writer.flush()
+  writer.flush() // nothing gathered: no write
+  t.equal(sink.chunks.length, 1)
+  t.equal(writer.writeMessage(OpCode.Binary, Buffer.alloc(10)), false)
+  t.equal(writer.write(compileFrame(newTextFrame('x'))), false)
+  t.equal(writer.write(Buffer.alloc(70000)), false)
+  t.equal(writer.ended, false)
+  writer.end()
+  writer.end()
+  t.equal(writer.ended, true)
+  t.throws(() => writer.writeMessage(OpCode.Text, Buffer.from('late')), /write after end/)
+  t.throws(() => writer.write(small()), /write after end/)
+  sink.release()
+  await tick()
+  t.equal(sink.writableEnded, true)
+  t.same(sink.copies.map((c) => c.length), [102, 15, 70000])
+})
+
+const small = () => compileFrame(newTextFrame('x'))
+
+t.test('bad options and control payloads are refused', async (t) => {
+  t.throws(() => new BatchWriter(new Sink(), { side: 'server', bufferSize: 100 }), RangeError)
+  const writer = new BatchWriter(new Sink(), { side: 'server' })
+  t.throws(() => writer.writeControl(OpCode.Ping, new Uint8Array(126)), /at most 125/)
+})
