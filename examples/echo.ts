@@ -1,5 +1,5 @@
-// Echo server on a raw net.Server with ws-util: acceptSocket for the handshake, MessageReader
-// and MessageWriter for the messages, streamed back as they arrive.
+// Echo server on a raw net.Server with ws-util: acceptSocket for the handshake, then a
+// DataReader for whole messages and a BatchWriter that answers a tick's messages in one write.
 //
 //   pnpm exec tsx examples/echo.ts --port 8080     (pnpm start runs it on 8080)
 import { createServer } from 'node:net'
@@ -18,7 +18,7 @@ const server = createServer(async (socket) => {
   } catch {
     return // refused (and answered), timed out or gone
   }
-  await echoMessages(accepted.socket, accepted.head)
+  echoMessages(accepted.socket, accepted.head)
 })
 
 server.listen(port, '127.0.0.1', () => {

@@ -34,7 +34,7 @@ server.on('upgrade', (req, socket, head) => {
     if (error instanceof HandshakeRejection) return // already answered with its status
     throw error
   }
-  void echoMessages(accepted.socket, accepted.head)
+  echoMessages(accepted.socket, accepted.head)
 })
 
 server.listen(port, '127.0.0.1', () => {

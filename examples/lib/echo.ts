@@ -1,23 +1,20 @@
-// The echo loop shared by echo.ts and http-upgrade.ts: each message read with ws-util's
-// MessageReader is streamed straight back through a MessageWriter with the same opcode, so
-// a 16 MiB message is never held whole.
+// The echo loop shared by echo.ts and http-upgrade.ts, on ws-util's event-loop path: a
+// DataReader hands over each whole message (a view of the socket's chunk when it arrived in
+// one piece) and a BatchWriter sends the answers of one tick in one socket write. No streams,
+// no promises per message. While the peer does not read, the socket is paused, so memory
+// stays bounded.
 import type { Duplex } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import { MessageReader, MessageWriter } from '@ws-toolkit/ws-util'
+import { BatchWriter, readClientData } from '@ws-toolkit/ws-util'
 
-export async function echoMessages(socket: Duplex, head: Uint8Array): Promise<void> {
-  const reader = new MessageReader(socket, head, { side: 'server' })
-  for (;;) {
-    let message
-    try {
-      message = await reader.next()
-    } catch {
-      return // closed: by the peer (answered), by a protocol error (failed with its code), or lost
-    }
-    try {
-      await pipeline(message.stream, new MessageWriter(socket, { side: 'server', opCode: message.opCode }))
-    } catch {
-      // The connection ended mid-message; the next next() says how.
-    }
-  }
+export function echoMessages(socket: Duplex, head: Uint8Array): void {
+  const writer = new BatchWriter(socket, { side: 'server' })
+  const resume = () => socket.resume()
+  readClientData(socket, head, {
+    onMessage(opCode, data) {
+      if (!writer.writeMessage(opCode, data) && !socket.isPaused()) {
+        socket.pause()
+        socket.once('drain', resume)
+      }
+    },
+  }, { writer })
 }
