@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream'
-import { cipher, type Header, headerSize, newHeader, newMask, type Side, writeHeader } from '@ws-toolkit/ws-core'
+import { cipher, encodeCloseBody, type Header, headerSize, newHeader, newMask, OpCode, type Side, writeHeader } from '@ws-toolkit/ws-core'
 import { writeFrameTo } from './write-message.js'
 
 /** BatchWriterOptions configures a {@link BatchWriter}. */
@@ -26,22 +26,27 @@ export interface BatchWriterOptions {
  * caller must not change the payload until the socket has taken it, as with `socket.write`),
  * so callers may reuse them at once. The writer alternates between two buffers, each handed
  * to the socket and reused when the socket's write callback says the bytes were taken: on a
- * socket that keeps up it allocates nothing per frame. While the socket is backed up it
- * allocates a buffer per flush rather than block; the methods return `false` then, as
- * `socket.write` does, and the caller should wait for the socket's `drain` (nothing is lost).
+ * socket that keeps up it allocates nothing per frame. While the socket is backed up (both
+ * buffers wait in it) each flush leaves as a copy of exactly its size, so the memory held is
+ * what was written; the methods return `false` then, as `socket.write` does, and the caller
+ * should wait for the socket's `drain` (nothing is lost). After {@link writeClose} or
+ * {@link end}, frames are dropped (RFC 6455 §5.5.1: nothing follows a close).
  */
 export class BatchWriter {
   readonly socket: Writable
   private readonly masked: boolean
   private readonly bufferSize: number
-  /** Buffers back from the socket, ready for reuse (at most two). */
+  /** Buffers back from the socket, ready for reuse. */
   private readonly free: Buffer[] = []
-  /** Buffers the socket has not called back for yet, oldest first (callbacks come in order). */
+  /** Buffers the socket has not called back for yet (at most two), oldest first: callbacks come in order. */
   private readonly inFlight: Buffer[] = []
   private active: Buffer | null = null
   private filled = 0
   private scheduled = false
+  private corked = 0
   private ending = false
+  /** No more frames: a close was queued or the socket ended. */
+  private frameless = false
   private readonly header: Header = newHeader()
   private readonly flushScheduled = () => {
     this.scheduled = false
@@ -69,10 +74,22 @@ export class BatchWriter {
     return this.writeFrame(true, rsv, opCode, payload)
   }
 
-  /** writeControl queues a control frame (§5.5): ping, pong or close; `payload` at most 125 bytes. */
+  /** writeControl queues a control frame (§5.5): ping or pong (see {@link writeClose}); `payload` at most 125 bytes. */
   writeControl(opCode: number, payload: Uint8Array): boolean {
-    if (payload.length > 125) throw new RangeError('a control frame payload is at most 125 bytes (RFC 6455 §5.5)')
     return this.writeFrame(true, 0, opCode, payload)
+  }
+
+  /**
+   * writeClose queues a close frame with `code` and `reason` (§5.5.1) and closes the writer
+   * to frames: nothing may follow a close, so later writes are dropped (and return `true`:
+   * there is nothing to wait for). It does not end the socket; see {@link end}. The body is
+   * checked first (ws-core's encodeCloseBody): a bad code or reason throws and closes nothing.
+   */
+  writeClose(code?: number, reason?: string): void {
+    const body = encodeCloseBody(code, reason)
+    if (this.frameless) return
+    this.writeFrame(true, 0, OpCode.Close, body)
+    this.frameless = true
   }
 
   /**
@@ -80,7 +97,8 @@ export class BatchWriter {
    * messages (§5.4). It does not check the sequence: see ws-core's checkHeader for the rules.
    */
   writeFrame(fin: boolean, rsv: number, opCode: number, payload: Uint8Array): boolean {
-    if (this.ending) throw new Error('BatchWriter: write after end')
+    if (opCode >= OpCode.Close && (payload.length > 125 || !fin)) throw new RangeError('a control frame has FIN set and at most 125 bytes (RFC 6455 §5.5)')
+    if (this.frameless) return true
     const header = this.header
     header.fin = fin
     header.rsv = rsv
@@ -112,7 +130,8 @@ export class BatchWriter {
    * is written as it is, so it must not change until the socket has taken it.
    */
   write(frame: Uint8Array): boolean {
-    if (this.ending) throw new Error('BatchWriter: write after end')
+    if (this.masked) throw new RangeError('write() sends bytes as they are: a client must mask every frame (RFC 6455 §5.3)')
+    if (this.frameless) return true
     if (frame.length > this.bufferSize - this.filled) {
       this.flush()
       if (frame.length > this.bufferSize) {
@@ -127,6 +146,21 @@ export class BatchWriter {
     return !this.socket.writableNeedDrain
   }
 
+  /**
+   * cork holds what is written until the matching {@link uncork}, which writes it at once:
+   * a caller that knows where its batch ends (a {@link DataReader} answering one socket chunk)
+   * needs no flush scheduled for the end of the tick. Calls nest.
+   */
+  cork(): void {
+    this.corked++
+  }
+
+  /** uncork ends a {@link cork}; the outermost one flushes what was gathered. */
+  uncork(): void {
+    if (this.corked === 0) return
+    if (--this.corked === 0) this.flush()
+  }
+
   /** writableLength is how many bytes wait: gathered here and queued in the socket. */
   get writableLength(): number {
     return this.filled + this.socket.writableLength
@@ -137,21 +171,33 @@ export class BatchWriter {
     const buffer = this.active
     if (buffer === null || this.filled === 0) return
     const filled = this.filled
-    this.active = null
     this.filled = 0
+    if (this.inFlight.length >= 2) {
+      // Both buffers wait in the socket: it is backed up. This batch leaves as a copy of its
+      // own size, and the buffer stays to gather the next, so what the socket holds is what
+      // was written, never a whole buffer per small flush.
+      this.socket.write(Buffer.from(buffer.subarray(0, filled)))
+      return
+    }
+    this.active = null
     this.inFlight.push(buffer)
     this.socket.write(filled === buffer.length ? buffer : buffer.subarray(0, filled), this.written)
   }
 
-  /** ended reports whether {@link end} was called: later writes throw. */
-  get ended(): boolean {
-    return this.ending
+  /**
+   * closed reports whether the writer takes no more frames: a close frame was queued, or the
+   * socket was ended. Later writes are dropped and return `true`, so a broadcast or a
+   * heartbeat that reaches a closing connection does no harm (RFC 6455 §5.5.1).
+   */
+  get closed(): boolean {
+    return this.frameless
   }
 
-  /** end flushes what was gathered and then ends the socket (a TCP FIN after the last frame). */
+  /** end flushes what was gathered and then ends the socket (a TCP FIN after the last frame); the writer is closed. */
   end(): void {
     if (this.ending) return
     this.ending = true
+    this.frameless = true
     this.flush()
     this.socket.end()
   }
@@ -162,7 +208,7 @@ export class BatchWriter {
   }
 
   private schedule(): void {
-    if (this.scheduled) return
+    if (this.scheduled || this.corked > 0) return
     this.scheduled = true
     process.nextTick(this.flushScheduled)
   }

@@ -20,6 +20,11 @@ export const defaultCloseTimeoutMs = 5000
 export function closeGracefully(reader: Closable, code?: number, reason?: string, timeoutMs = defaultCloseTimeoutMs): Promise<boolean> {
   const socket = reader.socket
   if (socket.destroyed) return Promise.resolve(true)
+  try {
+    reader.close(code, reason)
+  } catch (error) {
+    return Promise.reject(error) // a bad code or reason: nothing was sent, no timer started
+  }
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       socket.off('close', closed)
@@ -31,6 +36,5 @@ export function closeGracefully(reader: Closable, code?: number, reason?: string
       resolve(true)
     }
     socket.once('close', closed)
-    reader.close(code, reason)
   })
 }

@@ -27,6 +27,25 @@ export function closeReplyCode(closed: CloseError): number | undefined {
   return closed.closeCode === CloseCode.NoStatusReceived ? undefined : closed.closeCode
 }
 
+/** ControlTarget is what the default control handling acts on: a MessageReader or a DataReader. */
+export interface ControlTarget {
+  pong(payload: Uint8Array): void
+  close(code?: number, reason?: string): void
+  end(reason: Error): void
+}
+
+/**
+ * answerControl is the readers' default control handling: a ping is answered with
+ * `target.pong` (§5.5.2), a pong ignored (§5.5.3), and a close answered with the same code
+ * (§5.5.1, see {@link closeReplyCode}) before the target ends with the {@link CloseError}.
+ */
+export function answerControl(target: ControlTarget, opCode: number, payload: Uint8Array): void {
+  const closed = handleControlMessage(opCode, payload, (ping) => target.pong(ping))
+  if (closed === null) return
+  target.close(closeReplyCode(closed))
+  target.end(closed)
+}
+
 /**
  * PongGate sends pongs through `send` while `socket` keeps up; while the socket is backed up
  * (the peer is not reading) it keeps only the latest ping's payload, copied, and sends its

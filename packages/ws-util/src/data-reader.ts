@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream'
-import { CloseCode, encodeCloseBody, type Header, OpCode, type Side, WebSocketError } from '@ws-toolkit/ws-core'
+import { CloseCode, type Header, OpCode, type Side, WebSocketError } from '@ws-toolkit/ws-core'
 import { BatchWriter } from './batch-writer.js'
-import { closeReplyCode, handleControlMessage, PongGate } from './control.js'
+import { answerControl, PongGate } from './control.js'
 import { type DecoderLimits, defaultDecoderLimits, FrameDecoder } from './decoder.js'
 import { AbnormalClosureError } from './errors.js'
 
@@ -103,11 +103,17 @@ export class DataReader {
         if (this.ended === null) (this.handler.onControl ?? DataReader.defaultControl)(this, opCode, payload)
       },
     }, { limits: options.limits, allowedRsv: options.allowedRsv })
+    // No handler runs inside the constructor: `head` (which may hold whole messages, or a
+    // close) is read on the next tick, before any later socket data.
+    socket.pause()
     socket.on('data', (chunk: Buffer) => this.push(chunk))
+    socket.on('end', () => this.peerEnded())
     socket.on('close', () => this.end(new AbnormalClosureError()))
     socket.on('error', (error) => this.end(new AbnormalClosureError(error)))
-    if (head.length > 0) this.push(head)
-    socket.resume()
+    process.nextTick(() => {
+      if (head.length > 0) this.push(head)
+      socket.resume()
+    })
   }
 
   /** pong answers a ping (§5.5.2) through the writer; `payload` is copied ({@link PongGate}). */
@@ -123,20 +129,15 @@ export class DataReader {
    */
   close(code?: number, reason?: string): void {
     if (this.closeSent) return
+    this.writer.writeClose(code, reason) // throws on a bad code or reason, before anything is sent
     this.closeSent = true
     this.pongs.stop()
-    this.writer.writeControl(OpCode.Close, encodeCloseBody(code, reason))
     if (this.side === 'server') this.writer.end()
     else this.writer.flush()
   }
 
-  /** defaultControl answers pings with {@link pong}, ignores pongs, and answers a close with the same code and ends (§5.5). */
-  static defaultControl(reader: DataReader, opCode: number, payload: Uint8Array): void {
-    const closed = handleControlMessage(opCode, payload, (ping) => reader.pong(ping))
-    if (closed === null) return
-    reader.close(closeReplyCode(closed))
-    reader.end(closed)
-  }
+  /** defaultControl is {@link answerControl}: pings ponged, pongs ignored, a close answered with its code and ended on (§5.5). */
+  static readonly defaultControl = answerControl
 
   /** end finishes the reader with `reason`: nothing more is read, and `onClose` is called once. */
   end(reason: Error): void {
@@ -149,8 +150,20 @@ export class DataReader {
     this.handler.onClose?.(reason)
   }
 
+  /**
+   * peerEnded: the peer sent its TCP FIN. After a close handshake that is the normal end; without
+   * one it is an abnormal closure (§7.1.5). Either way this side finishes too, so a socket that
+   * allows half-open connections (node:http's do) is not left open.
+   */
+  private peerEnded(): void {
+    this.end(new AbnormalClosureError())
+    this.writer.end()
+  }
+
   private push(chunk: Uint8Array): void {
     if (this.ended !== null) return
+    // Everything answered while this chunk is read leaves in one write when it is done.
+    this.writer.cork()
     try {
       this.decoder.push(chunk)
     } catch (error) {
@@ -158,6 +171,8 @@ export class DataReader {
       this.close(error instanceof WebSocketError ? error.closeCode : CloseCode.InternalError)
       this.writer.end()
       this.end(error as Error)
+    } finally {
+      this.writer.uncork()
     }
   }
 

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream'
 import { Readable } from 'node:stream'
 import { CloseCode, compileFrame, encodeCloseBody, maskFrame, newFrame, OpCode, type Side, WebSocketError } from '@ws-toolkit/ws-core'
-import { closeReplyCode, handleControlMessage, PongGate } from './control.js'
+import { answerControl, PongGate } from './control.js'
 import { type DecoderLimits, FrameDecoder } from './decoder.js'
 import { AbnormalClosureError } from './errors.js'
 
@@ -95,6 +95,12 @@ export class MessageReader {
       },
     }, { limits: options.limits, allowedRsv: options.allowedRsv })
     socket.on('data', (chunk: Buffer) => this.push(chunk))
+    // The peer's FIN: after a close handshake the normal end, without one an abnormal closure
+    // (§7.1.5). This side finishes too, so a half-open socket (node:http's) is not left open.
+    socket.on('end', () => {
+      this.end(new AbnormalClosureError())
+      socket.end()
+    })
     socket.on('close', () => this.end(new AbnormalClosureError()))
     socket.on('error', (error) => this.end(new AbnormalClosureError(error)))
     if (head.length > 0) this.push(head)
@@ -144,18 +150,15 @@ export class MessageReader {
    */
   close(code?: number, reason?: string): void {
     if (this.closeSent) return
+    const body = encodeCloseBody(code, reason) // throws on a bad code or reason, before anything is sent
     this.closeSent = true
-    this.sendControl(OpCode.Close, encodeCloseBody(code, reason))
+    this.pongs.stop()
+    this.sendControl(OpCode.Close, body)
     if (this.side === 'server') this.socket.end()
   }
 
-  /** defaultControl answers pings with {@link pong} (§5.5.2), ignores pongs (§5.5.3), and echoes a close (§5.5.1). */
-  static defaultControl(reader: MessageReader, opCode: number, payload: Uint8Array): void {
-    const closed = handleControlMessage(opCode, payload, (ping) => reader.pong(ping))
-    if (closed === null) return
-    reader.close(closeReplyCode(closed))
-    reader.end(closed)
-  }
+  /** defaultControl is {@link answerControl}: pings ponged, pongs ignored, a close answered with its code and ended on (§5.5). */
+  static readonly defaultControl = answerControl
 
   /** end finishes the reader with `reason`: pending and later `next()` calls reject with it. */
   end(reason: unknown): void {

@@ -122,12 +122,12 @@ t.test('backpressure: false once the socket needs a drain; flush() and end()', a
   t.equal(writer.writeMessage(OpCode.Binary, Buffer.alloc(10)), false)
   t.equal(writer.write(compileFrame(newTextFrame('x'))), false)
   t.equal(writer.write(Buffer.alloc(70000)), false)
-  t.equal(writer.ended, false)
+  t.equal(writer.closed, false)
   writer.end()
   writer.end()
-  t.equal(writer.ended, true)
-  t.throws(() => writer.writeMessage(OpCode.Text, Buffer.from('late')), /write after end/)
-  t.throws(() => writer.write(small()), /write after end/)
+  t.equal(writer.closed, true)
+  t.equal(writer.writeMessage(OpCode.Text, Buffer.from('late')), true, 'dropped after end: nothing to wait for')
+  t.equal(writer.write(small()), true)
   sink.release()
   await tick()
   t.equal(sink.writableEnded, true)
@@ -136,8 +136,58 @@ t.test('backpressure: false once the socket needs a drain; flush() and end()', a
 
 const small = () => compileFrame(newTextFrame('x'))
 
-t.test('bad options and control payloads are refused', async (t) => {
+t.test('cork holds writes past the tick; the outermost uncork writes them at once, in one write', async (t) => {
+  const sink = new Sink()
+  const writer = new BatchWriter(sink, { side: 'server' })
+  writer.uncork() // not corked: nothing happens
+  writer.cork()
+  writer.cork()
+  writer.writeMessage(OpCode.Text, Buffer.from('a'))
+  writer.writeMessage(OpCode.Text, Buffer.from('b'))
+  await tick()
+  t.equal(sink.chunks.length, 0, 'held while corked')
+  writer.uncork()
+  t.equal(sink.chunks.length, 0, 'still corked once')
+  writer.uncork()
+  t.equal(sink.chunks.length, 1, 'written by the last uncork, not a tick later')
+  t.equal(sink.copies[0].toString('latin1'), '\x81\x01a\x81\x01b')
+})
+
+t.test('bad options and control frames are refused; a client may not write unmasked bytes', async (t) => {
   t.throws(() => new BatchWriter(new Sink(), { side: 'server', bufferSize: 100 }), RangeError)
   const writer = new BatchWriter(new Sink(), { side: 'server' })
   t.throws(() => writer.writeControl(OpCode.Ping, new Uint8Array(126)), /at most 125/)
+  t.throws(() => writer.writeFrame(false, 0, OpCode.Pong, new Uint8Array(0)), /FIN/)
+  t.throws(() => new BatchWriter(new Sink(), { side: 'client' }).write(small()), /must mask/)
+})
+
+t.test('writeClose: the close is the last frame; a bad body throws and closes nothing', async (t) => {
+  const sink = new Sink()
+  const writer = new BatchWriter(sink, { side: 'server' })
+  t.throws(() => writer.writeClose(1005), RangeError, '1005 is never sent')
+  t.equal(writer.closed, false)
+  writer.writeMessage(OpCode.Text, Buffer.from('last'))
+  writer.writeClose(1000, 'bye')
+  writer.writeClose(1001)
+  t.equal(writer.writeMessage(OpCode.Text, Buffer.from('after')), true)
+  t.equal(writer.write(small()), true)
+  writer.writeControl(OpCode.Ping, new Uint8Array(0))
+  await tick()
+  t.equal(sink.bytes().toString('hex'), '81046c617374' + '880503e8627965', 'text, then the close, then nothing')
+  t.equal(sink.writableEnded, false, 'the socket is not ended by a close frame')
+})
+
+t.test('a backed-up socket holds what was written, not a buffer per small flush', async (t) => {
+  const sink = new Sink()
+  sink.hold = true
+  const writer = new BatchWriter(sink, { side: 'server' })
+  for (let i = 0; i < 10; i++) {
+    writer.writeControl(OpCode.Pong, new Uint8Array(0))
+    await tick()
+  }
+  sink.release()
+  await tick()
+  t.equal(sink.chunks.length, 10)
+  t.same(sink.chunks.slice(0, 2).map((c) => c.buffer.byteLength), [65536, 65536], 'the two buffers')
+  t.ok(sink.chunks.slice(2).every((c) => c.length === 2 && c.buffer.byteLength <= 8192), 'then copies of their own size (Node\'s 8 KiB pool)')
 })

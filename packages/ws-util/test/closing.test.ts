@@ -51,3 +51,14 @@ t.test('a client closes a ws server\'s connection: the server closes TCP', async
   t.equal(await closeGracefully(reader, 1000), true)
   t.equal(await serverSaw, 1000)
 })
+
+t.test('a bad code or reason rejects at once: nothing sent, no timer left to destroy the socket', async (t) => {
+  const { Wire } = await import('./helpers.js')
+  const wire = new Wire()
+  t.teardown(() => wire.destroy())
+  const reader = readClientData(wire, new Uint8Array(0), { onMessage: () => {} })
+  await t.rejects(closeGracefully(reader, 1000, 'x'.repeat(124), 20), RangeError)
+  await new Promise((r) => setTimeout(r, 60))
+  t.equal(wire.destroyed, false)
+  t.equal(wire.written.length, 0)
+})

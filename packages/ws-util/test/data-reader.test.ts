@@ -122,7 +122,7 @@ t.test('pings are answered through the writer; pongs ignored; the close echoed a
   wire.feed(frame(OpCode.Close, true, encodeCloseBody(4001, 'bye')))
   await tick()
   t.equal(hex(wire.bytes().subarray(15)), '8802' + '0fa1', 'the same code back, no reason')
-  t.equal(data.writer.ended, true, 'a server ends TCP after the close')
+  t.equal(wire.writableEnded, true, 'a server ends TCP after the close')
   t.equal(closed.length, 1)
   t.ok(closed[0] instanceof CloseError)
   t.match(closed[0], { closeCode: 4001, reason: 'bye' })
@@ -189,14 +189,50 @@ t.test('close() sends one close frame; a server ends TCP, a client waits', async
   server.data.close(1000)
   await tick()
   t.equal(hex(server.wire.bytes()), '880c03e9' + hex(Buffer.from('going away')))
-  t.equal(server.data.writer.ended, true)
+  t.equal(server.wire.writableEnded, true)
   const wire = new Wire()
   const client = readServerData(wire, new Uint8Array(0), { onMessage: () => {} })
   client.close(1000)
   await tick()
   t.equal(wire.bytes().subarray(0, 2).toString('hex'), '8882', 'masked close')
-  t.equal(client.writer.ended, false)
+  t.equal(wire.writableEnded, false, 'a client waits for the server to end TCP')
+  client.writer.writeMessage(OpCode.Text, Buffer.from('after the close'))
+  await tick()
+  t.equal(wire.bytes().length, 8, 'nothing follows the close frame')
   wire.destroy()
+})
+
+t.test('a close in the head bytes reaches the handler after the constructor returns', async (t) => {
+  const wire = new Wire()
+  let reader: DataReader | undefined
+  const seen: string[] = []
+  reader = readClientData(wire, Buffer.concat([frame(OpCode.Text, true, 'hi'), frame(OpCode.Close, true, encodeCloseBody(1000))]), {
+    onMessage: () => seen.push(reader === undefined ? 'message inside the constructor' : 'message'),
+    onClose: () => seen.push(reader === undefined ? 'close inside the constructor' : 'close'),
+  })
+  t.same(seen, [])
+  await tick()
+  t.same(seen, ['message', 'close'])
+})
+
+t.test('a peer that ends TCP without a close frame: an abnormal closure, and this side ends too', async (t) => {
+  const wire = new Wire({ allowHalfOpen: true })
+  const closed: Error[] = []
+  readClientData(wire, new Uint8Array(0), { onMessage: () => {}, onClose: (e) => closed.push(e) })
+  await tick()
+  wire.push(null) // the peer's FIN
+  await tick()
+  t.ok(closed[0] instanceof AbnormalClosureError)
+  t.equal(wire.writableEnded, true, 'not left half-open')
+})
+
+t.test('close() with a bad reason throws and sends nothing; the peer\'s close is still answered', async (t) => {
+  const { wire, data, closed } = reader(t)
+  t.throws(() => data.close(1000, 'x'.repeat(124)), RangeError)
+  wire.feed(frame(OpCode.Close, true, encodeCloseBody(1001)))
+  await tick()
+  t.equal(hex(wire.bytes()), '880203e9')
+  t.match(closed[0], { closeCode: 1001 })
 })
 
 t.test('pongs wait for drain while the socket is backed up, latest only', async (t) => {

@@ -76,7 +76,7 @@ export class Wire extends Duplex {
   }
 
   override _final(callback: () => void): void {
-    this.push(null)
+    if (!this.readableEnded) this.push(null)
     callback()
   }
 

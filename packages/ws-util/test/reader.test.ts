@@ -271,3 +271,17 @@ t.test('a message that ended while the socket was paused does not leave it pause
   const second = await reader.next()
   t.equal(Buffer.concat(await second.stream.toArray()).length, 16385)
 })
+
+t.test('after this side\'s close, pings are not answered: nothing follows a close (§5.5.1)', async (t) => {
+  const { Wire } = await import('./helpers.js')
+  const { compileFrame, newPingFrame } = await import('@ws-toolkit/ws-core')
+  const wire = new Wire()
+  t.teardown(() => wire.destroy())
+  const reader = new MessageReader(wire, new Uint8Array(0), { side: 'client' })
+  reader.next().catch(() => {})
+  reader.close(1000)
+  wire.feed(compileFrame(newPingFrame('late')))
+  await new Promise((r) => setImmediate(r))
+  t.equal(wire.written.length, 1, 'the close frame only')
+  t.equal(wire.written[0][0], 0x88)
+})
