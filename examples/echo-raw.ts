@@ -107,9 +107,16 @@ function serve(socket: Socket, head: Uint8Array): void {
     // Keep only the unread tail; the next chunks join it.
     pending.keep(bytes, offset)
   }
+  // Backpressure: while the peer does not read our answers, stop reading its frames, so
+  // neither side's bytes pile up in this process.
+  const resume = () => socket.resume()
   socket.on('data', (chunk: Buffer) => {
     pending.add(chunk)
     consume()
+    if (socket.writableNeedDrain) {
+      socket.pause()
+      socket.once('drain', resume)
+    }
   })
   consume()
 }

@@ -8,6 +8,7 @@ import { HandshakeRejection, sameOrigin, Upgrader } from '@ws-toolkit/ws-core'
 import { acceptHttpUpgrade } from '@ws-toolkit/ws-util'
 import { exampleArgs } from './lib/args.js'
 import { echoMessages } from './lib/echo.js'
+import { listen } from './lib/server.js'
 
 const { port } = exampleArgs(8080)
 
@@ -37,9 +38,4 @@ server.on('upgrade', (req, socket, head) => {
   echoMessages(accepted.socket, accepted.head)
 })
 
-server.listen(port, '127.0.0.1', () => {
-  const address = server.address()
-  const actual = typeof address === 'object' && address ? address.port : port
-  console.log(`listening on 127.0.0.1:${actual}`)
-  console.log(`echo at ws://127.0.0.1:${actual}/ws, try: pnpm exec tsx examples/client.ts ws://127.0.0.1:${actual}/ws hello`)
-})
+listen(server, port, (actual) => `echo at ws://127.0.0.1:${actual}/ws, try: pnpm exec tsx examples/client.ts ws://127.0.0.1:${actual}/ws hello`)

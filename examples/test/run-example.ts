@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url'
 
 const examples = join(dirname(fileURLToPath(import.meta.url)), '..')
 
-/** runExample starts `examples/NAME.ts --port 0`, waits for its "listening on" line, and stops it at teardown. */
-export async function runExample(t: { teardown(fn: () => void): void }, name: string): Promise<{ port: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(examples, `${name}.ts`), '--port', '0'], { cwd: examples, stdio: ['ignore', 'pipe', 'inherit'] })
+/** runExample starts `examples/NAME.ts --port 0 ...args`, waits for its "listening on" line, and stops it at teardown. */
+export async function runExample(t: { teardown(fn: () => void): void }, name: string, args: string[] = []): Promise<{ port: number; child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(examples, `${name}.ts`), '--port', '0', ...args], { cwd: examples, stdio: ['ignore', 'pipe', 'inherit'] })
   let stopping = false
   t.teardown(() => {
     stopping = true
@@ -27,7 +27,7 @@ export async function runExample(t: { teardown(fn: () => void): void }, name: st
       const match = /listening on 127\.0\.0\.1:(\d+)/.exec(output)
       if (match && !listening) {
         listening = true
-        resolve({ port: Number(match[1]), child })
+        resolve({ port: Number(match[1]), child, output: () => output })
       }
     })
     child.stdout!.on('end', () => {
