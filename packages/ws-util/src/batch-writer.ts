@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream'
-import { cipher, encodeCloseBody, type Header, headerSize, newHeader, newMask, OpCode, type Side, writeHeader } from '@ws-toolkit/ws-core'
+import { encodeCloseBody, type Header, headerSize, newHeader, newMask, OpCode, type Side, writeHeader } from '@ws-toolkit/ws-core'
+import { simdCipher } from './simd-cipher.js'
 import { writeFrameTo } from './write-message.js'
 
 /** BatchWriterOptions configures a {@link BatchWriter}. */
@@ -118,7 +119,7 @@ export class BatchWriter {
     const buffer = this.active ?? this.take()
     writeHeader(buffer, this.filled, header)
     buffer.set(payload, this.filled + size)
-    if (this.masked) cipher(buffer.subarray(this.filled + size, this.filled + total), header.mask, 0)
+    if (this.masked) simdCipher(buffer.subarray(this.filled + size, this.filled + total), header.mask, 0)
     this.filled += total
     this.schedule()
     return !this.socket.writableNeedDrain

@@ -2,6 +2,7 @@ import {
   advanceState, checkHeader, cipher, ErrorCode, type Header, InvalidPayloadError, LimitError, MaxHeaderSize, newHeader,
   newProtocolState, OpCode, parseCloseBody, type ProtocolState, readHeader, Rsv1, type Side, Utf8Validator,
 } from '@ws-toolkit/ws-core'
+import { simdCipher } from './simd-cipher.js'
 
 /**
  * DecoderLimits bounds what a peer can make a {@link FrameDecoder} accept (RFC 6455 §10.4).
@@ -115,7 +116,7 @@ export class FrameDecoder {
         this.controlHave += take
       } else {
         const piece = chunk.subarray(offset, offset + take)
-        cipher(piece, this.data.mask, this.frameOffset)
+        simdCipher(piece, this.data.mask, this.frameOffset)
         this.frameOffset += take
         if (this.messageOpCode === OpCode.Text && !this.compressed) {
           const bad = this.utf8.write(piece)

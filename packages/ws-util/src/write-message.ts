@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream'
-import { cipher, type Header, headerSize, newMask, OpCode, writeHeader } from '@ws-toolkit/ws-core'
+import { type Header, headerSize, newMask, OpCode, writeHeader } from '@ws-toolkit/ws-core'
+import { simdCipher } from './simd-cipher.js'
 
 /** Payloads at least this long are written after their header without being copied (server side). */
 const copyLimit = 16 * 1024
@@ -50,6 +51,6 @@ export function writeFrameTo(socket: Writable, header: Header, payload: Uint8Arr
   const frame = Buffer.allocUnsafe(size + payload.length)
   writeHeader(frame, 0, header)
   frame.set(payload, size)
-  if (header.masked) cipher(frame.subarray(size), header.mask, 0)
+  if (header.masked) simdCipher(frame.subarray(size), header.mask, 0)
   return socket.write(frame)
 }

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream'
-import { cipher, type Header, headerSize, MaxHeaderSize, newMask, OpCode, type Side, writeHeader } from '@ws-toolkit/ws-core'
+import { type Header, headerSize, MaxHeaderSize, newMask, OpCode, type Side, writeHeader } from '@ws-toolkit/ws-core'
+import { simdCipher } from './simd-cipher.js'
 
 /** MessageWriterOptions configures a {@link MessageWriter}. */
 export interface MessageWriterOptions {
@@ -80,7 +81,7 @@ export class MessageWriter extends Writable {
     const start = MaxHeaderSize - headerSize(header)
     writeHeader(this.buffer, start, header)
     const end = MaxHeaderSize + this.filled
-    if (header.masked) cipher(this.buffer.subarray(MaxHeaderSize, end), header.mask, 0)
+    if (header.masked) simdCipher(this.buffer.subarray(MaxHeaderSize, end), header.mask, 0)
     this.filled = 0
     this.socket.write(this.buffer.subarray(start, end), callback)
   }
