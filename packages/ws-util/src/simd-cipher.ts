@@ -7,7 +7,9 @@ import { cipher } from '@ws-toolkit/ws-core'
 const wasm = Buffer.from('AGFzbQEAAAABBgFgAn9/AAMCAQAFAwEAAgcQAgZtZW1vcnkCAAN4b3IAAAplAWMCAX8BeyAB/REhAwJAA0AgAiAATw0BIAIgAv0ABAAgA/1R/QsEACACIAL9AAQQIAP9Uf0LBBAgAiAC/QAEICAD/VH9CwQgIAIgAv0ABDAgA/1R/QsEMCACQcAAaiECDAALCws=', 'base64')
 const instance = new WebAssembly.Instance(new WebAssembly.Module(wasm), {})
 const xor = instance.exports.xor as (length: number, key: number) => void
-const memory = new Uint8Array((instance.exports.memory as WebAssembly.Memory).buffer)
+/** The module's memory as a Buffer, so that blocks are copied in and out by offsets (Buffer.copy). */
+const memory = Buffer.from((instance.exports.memory as WebAssembly.Memory).buffer)
+const copy = Buffer.prototype.copy
 /** Bytes masked per pass through the module's memory. */
 const block = 65536
 
@@ -38,10 +40,9 @@ export function simdCipher(payload: Uint8Array, mask: number, offset: number): v
   const key = (rotated >>> 24) | ((rotated >>> 8) & 0xff00) | ((rotated << 8) & 0xff0000) | (rotated << 24)
   for (let start = 0; start < length; start += block) {
     // Blocks are multiples of 4 bytes long, so the key lines up the same way in each.
-    const piece = length <= block ? payload : payload.subarray(start, Math.min(start + block, length))
-    const size = piece.length
-    memory.set(piece, 0)
-    xor((size + 63) & ~63, key)
-    piece.set(memory.subarray(0, size))
+    const end = Math.min(start + block, length)
+    copy.call(payload, memory, 0, start, end)
+    xor((end - start + 63) & ~63, key)
+    memory.copy(payload, start, 0, end - start)
   }
 }
