@@ -5,7 +5,6 @@
 // allocated on the JS heap (v8.GCProfiler: heap growth plus what each collection freed). The
 // load comes from raw sockets in this process: one prebuilt masked frame, sent again as each
 // reply's bytes are counted, never parsed; far cheaper than any WebSocket client. Not a test.
-import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { connect, createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
@@ -13,6 +12,7 @@ import { getHeapStatistics, GCProfiler } from 'node:v8'
 import { compileFrame, maskFrame, MaxHeaderSize, newBinaryFrame, newHeader, OpCode, readHeader } from '@ws-toolkit/ws-core'
 import { WebSocketServer } from 'ws'
 import { table, writeResult } from './lib/measure.js'
+import { serverProcess } from './lib/server-process.js'
 
 type Kind = 'floor' | 'echo-raw.ts' | 'echo.ts' | 'ws' | 'ws+bufferutil'
 const kinds: Kind[] = ['floor', 'echo-raw.ts', 'echo.ts', 'ws', 'ws+bufferutil']
@@ -174,11 +174,8 @@ async function drive(port: number, load: Load, floor: boolean): Promise<number> 
 }
 
 async function run(kind: Kind, load: Load) {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', kind], {
-    execArgv: process.execArgv, env: { ...process.env, ...(kind === 'ws' ? { WS_NO_BUFFER_UTIL: '1' } : {}) },
-  })
+  const { child, port } = await serverProcess(fileURLToPath(import.meta.url), kind)
   try {
-    const [{ port }] = (await once(child, 'message')) as [{ port: number }]
     await drive(port, { ...load, messages: Math.max(load.connections * load.inFlight, load.messages >> 3) }, kind === 'floor') // warm-up
     child.send('start')
     const seconds = await drive(port, load, kind === 'floor')

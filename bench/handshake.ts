@@ -4,7 +4,6 @@
 // time; the load comes from raw sockets in this process (a prebuilt request, read until the
 // end of the response head, then close), cheaper than any WebSocket client. Also: how fast
 // the Upgrader parses a typical browser request. Not a test.
-import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer as createHttpServer } from 'node:http'
 import { connect, createServer } from 'node:net'
@@ -13,6 +12,7 @@ import { Upgrader } from '@ws-toolkit/ws-core'
 import { acceptHttpUpgrade, acceptSocket } from '@ws-toolkit/ws-util'
 import { WebSocketServer } from 'ws'
 import { measure, table, writeResult } from './lib/measure.js'
+import { serverProcess } from './lib/server-process.js'
 
 type Kind = 'limit' | 'ws-core net' | 'ws-core http' | 'ws' | 'ws+bufferutil'
 
@@ -88,11 +88,8 @@ async function handshakes(port: number, total: number, concurrency: number): Pro
 }
 
 async function run(kind: Kind, total: number) {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', kind], {
-    execArgv: process.execArgv, env: { ...process.env, ...(kind === 'ws' ? { WS_NO_BUFFER_UTIL: '1' } : {}) },
-  })
+  const { child, port } = await serverProcess(fileURLToPath(import.meta.url), kind)
   try {
-    const [{ port }] = (await once(child, 'message')) as [{ port: number }]
     const cpu = async () => {
       child.send('cpu')
       const [{ cpu }] = (await once(child, 'message')) as [{ cpu: NodeJS.CpuUsage }]
