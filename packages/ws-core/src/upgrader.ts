@@ -27,7 +27,9 @@ export interface UpgraderOptions {
   protocol?(name: Uint8Array): boolean
   /**
    * Offered each extension in the client's order (RFC 6455 §9.1); returns the element to put in
-   * the response, or null to decline. The offer is a copy and may be kept.
+   * the response, or null to decline. Once an offer is accepted, later offers with the same
+   * name are alternatives the client no longer needs, and are not offered. The offer is a copy
+   * and may be kept.
    */
   negotiate?(offer: Extension): Extension | null
   /**
@@ -178,9 +180,15 @@ export class Upgrader {
 
     const extensions: Extension[] = []
     if (options.negotiate !== undefined) {
+      // Offers of one extension are alternatives, best first (RFC 7692 §5.1): once one is
+      // accepted, the others of that name are not offered.
+      const chosen = new Set<string>()
       for (const offer of offers) {
+        if (chosen.has(offer.name)) continue
         const accepted = options.negotiate(offer)
-        if (accepted !== null) extensions.push(accepted)
+        if (accepted === null) continue
+        extensions.push(accepted)
+        chosen.add(offer.name)
       }
     }
     // Header lines the toolkit writes itself: the protocol is a token from the request, and

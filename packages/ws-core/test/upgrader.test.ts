@@ -200,26 +200,30 @@ t.test('callbacks see views into the request, valid while they run, in order', a
   t.equal(unasked.kind === 'accepted' && unasked.protocol, null, 'without a protocol callback no protocol is chosen')
 })
 
-t.test('extensions are offered one by one and answered in order', async (t) => {
+t.test('extensions are offered one by one and answered in order; one element per name', async (t) => {
   const offers: Extension[] = []
   const upgrader = new Upgrader({
     negotiate: (offer) => {
       offers.push(offer)
-      return offer.name === 'permessage-deflate' && offers.filter((o) => o.name === offer.name).length === 1
-        ? { name: offer.name, params: [{ name: 'server_no_context_takeover', value: null }] }
-        : null
+      return offer.name === 'permessage-deflate' ? { name: offer.name, params: [{ name: 'server_no_context_takeover', value: null }] } : null
     },
     onBeforeUpgrade: () => [['X-Server', 'ws-toolkit']],
   })
   const result = upgrader.upgrade(ascii(request([...base,
     ['Sec-WebSocket-Extensions', 'permessage-deflate; client_max_window_bits, permessage-deflate'],
     ['Sec-WebSocket-Extensions', 'x-unknown; a="b"']])))
-  t.same(offers.map((o) => o.name), ['permessage-deflate', 'permessage-deflate', 'x-unknown'])
+  t.same(offers.map((o) => o.name), ['permessage-deflate', 'x-unknown'], 'the second permessage-deflate offer is an alternative to the accepted first')
   t.same(offers[0].params, [{ name: 'client_max_window_bits', value: null }])
-  t.same(offers[2].params, [{ name: 'a', value: 'b' }])
+  t.same(offers[1].params, [{ name: 'a', value: 'b' }])
   if (result.kind !== 'accepted') return t.fail('not accepted')
   t.same(result.extensions, [{ name: 'permessage-deflate', params: [{ name: 'server_no_context_takeover', value: null }] }])
   t.match(text(result.response), /\r\nSec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\nX-Server: ws-toolkit\r\n\r\n$/)
+})
+
+t.test('a declined offer gives way to the next offer of the same extension', async (t) => {
+  const upgrader = new Upgrader({ negotiate: (offer) => (offer.params.length === 0 ? { name: offer.name, params: [] } : null) })
+  const result = upgrader.upgrade(ascii(request([...base, ['Sec-WebSocket-Extensions', 'permessage-deflate; x=1, permessage-deflate']])))
+  t.same(result.kind === 'accepted' && result.extensions, [{ name: 'permessage-deflate', params: [] }])
 })
 
 t.test('callbacks refuse with a typed rejection; other errors propagate', async (t) => {
