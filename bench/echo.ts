@@ -12,7 +12,7 @@ import { getHeapStatistics, GCProfiler } from 'node:v8'
 import { compileFrame, maskFrame, MaxHeaderSize, newBinaryFrame, newHeader, OpCode, readHeader } from '@ws-toolkit/ws-core'
 import { WebSocketServer } from 'ws'
 import { table, writeResult } from './lib/measure.js'
-import { serverProcess } from './lib/server-process.js'
+import { rotatingRounds, serverProcess } from './lib/server-process.js'
 
 type Kind = 'floor' | 'echo-raw.ts' | 'echo.ts' | 'ws' | 'ws+bufferutil'
 const kinds: Kind[] = ['floor', 'echo-raw.ts', 'echo.ts', 'ws', 'ws+bufferutil']
@@ -210,22 +210,13 @@ if (process.argv[2] === '--serve') {
   const rows: string[][] = []
   const results = []
   for (const load of loads()) {
-    // Rounds in rotating order, best of each: a shared machine's noise only ever adds CPU.
-    const samples = new Map(servers.map((k) => [k, [] as Awaited<ReturnType<typeof run>>[]]))
-    for (let round = 0; round < rounds; round++) {
-      for (let i = 0; i < servers.length; i++) {
-        const kind = servers[(i + round) % servers.length]
-        samples.get(kind)!.push(await run(kind, load))
-      }
-    }
-    const best = servers.map((kind) => {
-      const all = samples.get(kind)!
-      return {
-        ...all.reduce((a, b) => (a.cpuMicrosPerMessage <= b.cpuMicrosPerMessage ? a : b)),
-        perSecond: Math.max(...all.map((r) => r.perSecond)),
-        allocatedPerMessage: Math.min(...all.map((r) => r.allocatedPerMessage)),
-      }
-    })
+    const samples = await rotatingRounds(servers, rounds, (kind) => run(kind, load))
+    // The best of each server's rounds: CPU, rate and allocation each at their best.
+    const best = samples.map((all) => ({
+      ...all.reduce((a, b) => (a.cpuMicrosPerMessage <= b.cpuMicrosPerMessage ? a : b)),
+      perSecond: Math.max(...all.map((r) => r.perSecond)),
+      allocatedPerMessage: Math.min(...all.map((r) => r.allocatedPerMessage)),
+    }))
     const ws = best.find((r) => r.kind === 'ws+bufferutil') ?? best[best.length - 1]
     const wsJs = best.find((r) => r.kind === 'ws') ?? ws
     for (const r of best) {

@@ -12,7 +12,7 @@ import { Upgrader } from '@ws-toolkit/ws-core'
 import { acceptHttpUpgrade, acceptSocket } from '@ws-toolkit/ws-util'
 import { WebSocketServer } from 'ws'
 import { measure, table, writeResult } from './lib/measure.js'
-import { serverProcess } from './lib/server-process.js'
+import { rotatingRounds, serverProcess } from './lib/server-process.js'
 
 type Kind = 'limit' | 'ws-core net' | 'ws-core http' | 'ws' | 'ws+bufferutil'
 
@@ -111,16 +111,8 @@ if (process.argv[2] === '--serve') {
   const total = Number(process.env.HANDSHAKES ?? 5000)
   const rounds = Number(process.env.ROUNDS ?? 3)
   const kinds: Kind[] = ['limit', 'ws-core net', 'ws-core http', 'ws', 'ws+bufferutil']
-  // Rounds in rotating order, best of each: a shared machine's noise only ever adds CPU.
-  const samples = new Map<Kind, Awaited<ReturnType<typeof run>>[]>(kinds.map((k) => [k, []]))
-  for (let round = 0; round < rounds; round++) {
-    for (let i = 0; i < kinds.length; i++) {
-      const kind = kinds[(i + round) % kinds.length]
-      samples.get(kind)!.push(await run(kind, total))
-    }
-  }
-  const results = kinds.map((kind) => {
-    const all = samples.get(kind)!
+  const samples = await rotatingRounds(kinds, rounds, (kind) => run(kind, total))
+  const results = samples.map((all) => {
     const best = all.reduce((a, b) => (a.cpuMicrosPerHandshake <= b.cpuMicrosPerHandshake ? a : b))
     const worst = Math.max(...all.map((r) => r.cpuMicrosPerHandshake))
     return { ...best, worstCpuMicrosPerHandshake: worst, perSecond: Math.max(...all.map((r) => r.perSecond)) }
