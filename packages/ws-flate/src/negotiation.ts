@@ -39,6 +39,13 @@ function checkOptions(options: DeflateNegotiationOptions): Required<DeflateNegot
   return { serverNoContextTakeover, clientNoContextTakeover, serverMaxWindowBits, clientMaxWindowBits, minWindowBits }
 }
 
+/** serverWishes checks a server's options once: its own window must be one its compressor can keep to. */
+function serverWishes(options: DeflateNegotiationOptions): Required<DeflateNegotiationOptions> {
+  const wishes = checkOptions(options)
+  if (wishes.serverMaxWindowBits < wishes.minWindowBits) throw new RangeError('serverMaxWindowBits is below what the compressor can do (minWindowBits)')
+  return wishes
+}
+
 /**
  * acceptOffer is a server's answer to one permessage-deflate offer (RFC 7692 §5.1, §7.1): the
  * response element and the agreement it makes, or null to decline the offer (the client may
@@ -50,10 +57,12 @@ function checkOptions(options: DeflateNegotiationOptions): Required<DeflateNegot
  * bits, which §7.1.2.1 allows even unasked, so the response alone states the agreement.
  */
 export function acceptOffer(offer: Extension, options: DeflateNegotiationOptions = {}): { response: Extension; agreement: DeflateAgreement } | null {
-  const wishes = checkOptions(options)
+  return answer(offer, serverWishes(options))
+}
+
+function answer(offer: Extension, wishes: Required<DeflateNegotiationOptions>): { response: Extension; agreement: DeflateAgreement } | null {
   const offered = parseParameters(offer)
   if (offered === null) return null
-  if (wishes.serverMaxWindowBits < wishes.minWindowBits) throw new RangeError('serverMaxWindowBits is below what the compressor can do (minWindowBits)')
   let serverBits = wishes.serverMaxWindowBits
   if (offered.serverMaxWindowBits !== null) {
     if (offered.serverMaxWindowBits < wishes.minWindowBits) return null
@@ -87,8 +96,8 @@ export function acceptOffer(offer: Extension, options: DeflateNegotiationOptions
  * {@link agreementOf}.
  */
 export function deflateNegotiator(options: DeflateNegotiationOptions = {}): (offer: Extension) => Extension | null {
-  checkOptions(options)
-  return (offer) => (offer.name.toLowerCase() === extensionName ? acceptOffer(offer, options)?.response ?? null : null)
+  const wishes = serverWishes(options)
+  return (offer) => (offer.name.toLowerCase() === extensionName ? answer(offer, wishes)?.response ?? null : null)
 }
 
 /**

@@ -42,6 +42,7 @@ t.test('options out of range are errors of the caller', async (t) => {
   t.throws(() => acceptOffer(elements('permessage-deflate')[0], { serverMaxWindowBits: 7 }), RangeError)
   t.throws(() => deflateNegotiator({ minWindowBits: 16 }), RangeError)
   t.throws(() => acceptOffer(elements('permessage-deflate')[0], { serverMaxWindowBits: 10 }), /below what the compressor can do/)
+  t.throws(() => deflateNegotiator({ serverMaxWindowBits: 10 }), /below what the compressor can do/, 'when the negotiator is made, not at a handshake')
   t.throws(() => deflateOffer({ clientMaxWindowBits: 10 }), /below what the compressor can do/)
 })
 

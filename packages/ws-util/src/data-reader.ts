@@ -47,9 +47,10 @@ export interface DataReaderOptions {
  * bad byte, limits), answers control frames through its {@link BatchWriter}, and calls
  * `onMessage` for each message. A message that arrives whole in one chunk is handed over as a
  * view, without copying; one in several chunks or fragments is joined once, at its end, into a
- * buffer of its own. Until then the reader holds views of the chunks, so it never holds more
- * than arrived (a header's claimed length allocates nothing), and memory is bounded by the
- * decoder's limits (64 MiB a message by default). Chunks are kept, not copied: the socket must
+ * buffer of its own. Until then the reader holds views of the chunks (those that are at least
+ * half payload; smaller pieces are copied), so it holds at most about twice what arrived (a
+ * header's claimed length allocates nothing), and memory is bounded by the decoder's limits
+ * (64 MiB a message by default). Chunks are kept, not copied: the socket must
  * not reuse them, which `net.Socket` and `tls.TLSSocket` never do.
  *
  * It does not pause the socket by itself: if `onMessage` writes answers and the writer says
@@ -183,7 +184,10 @@ export class DataReader {
     }
     this.pieces.push(payload)
     this.size += payload.length
-    if (this.pieces.length === maxPieces) this.gather(false)
+    // A view keeps its whole chunk alive: a piece smaller than half of the memory it pins is
+    // copied out at once, so a peer sending one-byte fragments in large chunks cannot make the
+    // reader hold chunks instead of bytes.
+    if (this.pieces.length === maxPieces || payload.length * 2 < payload.buffer.byteLength) this.gather(false)
   }
 
   /** message returns the current message's bytes: the one view, or the pieces joined once. */

@@ -39,11 +39,11 @@ t.test('a message whole in one chunk is a view of it; split ones are joined once
   const split = frame(OpCode.Binary, true, new Uint8Array(3000).fill(5))
   wire.feed(split.subarray(0, 1000), split.subarray(1000))
   wire.feed(Buffer.concat([frame(OpCode.Text, false, 'frag'), frame(OpCode.Continuation, false, ''), frame(OpCode.Continuation, true, 'mented')]))
-  const fragment = frame(OpCode.Binary, false, new Uint8Array([1, 2]))
+  const fragment = frame(OpCode.Binary, false, new Uint8Array(100).fill(1))
   wire.feed(fragment, frame(OpCode.Continuation, true, new Uint8Array(0)))
   wire.feed(frame(OpCode.Text, true, ''))
   await tick()
-  t.same(messages, [[1, hex(Buffer.from('Hello'))], [2, '05'.repeat(3000)], [1, hex(Buffer.from('fragmented'))], [2, '0102'], [1, '']])
+  t.same(messages, [[1, hex(Buffer.from('Hello'))], [2, '05'.repeat(3000)], [1, hex(Buffer.from('fragmented'))], [2, '01'.repeat(100)], [1, '']])
   t.equal(views[0].buffer, whole.buffer, 'a view of the chunk')
   t.not(views[1].buffer, split.buffer, 'joined')
   t.equal(views[3].buffer, fragment.buffer, 'a single non-empty fragment is still a view of its chunk')
@@ -69,6 +69,31 @@ t.test('a message in thousands of fragments is gathered as it comes, and comes o
   await tick()
   t.equal(messages.length, 1)
   t.equal(messages[0][1], hex(Uint8Array.from(payloads.flat())))
+})
+
+t.test('one-byte fragments in large chunks: the reader holds bytes, not the chunks', async (t) => {
+  const { setFlagsFromString } = await import('node:v8')
+  const { runInNewContext } = await import('node:vm')
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  const { wire, messages } = reader(t)
+  // Each chunk: a one-byte fragment, then 64 KiB of unsolicited pongs (ignored).
+  const pongs = Buffer.concat(Array.from({ length: 500 }, () => frame(OpCode.Pong, true, new Uint8Array(125))))
+  wire.feed(frame(OpCode.Binary, false, new Uint8Array([0])))
+  await tick()
+  gc()
+  const before = process.memoryUsage().arrayBuffers
+  for (let i = 0; i < 500; i++) {
+    wire.feed(Buffer.concat([frame(OpCode.Continuation, false, new Uint8Array([1])), pongs]))
+    if (i % 50 === 0) await tick()
+  }
+  await tick()
+  gc()
+  const held = process.memoryUsage().arrayBuffers - before
+  t.ok(held < 8 * 1024 * 1024, `${(held / 1048576).toFixed(1)} MiB held for 500 bytes of message in 32 MiB of chunks`)
+  wire.feed(frame(OpCode.Continuation, true, new Uint8Array([2])))
+  await tick()
+  t.equal(messages[0][1], '00' + '01'.repeat(500) + '02')
 })
 
 t.test('limits apply: a message over maxMessageSize fails the connection with 1009', async (t) => {
