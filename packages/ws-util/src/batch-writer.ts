@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream'
-import { encodeCloseBody, type Header, headerSize, newHeader, newMask, OpCode, type Side, writeHeader } from '@ws-toolkit/ws-core'
+import { encodeCloseBody, type Header, headerSize, newHeader, newMask, OpCode, Rsv1, type Side, writeHeader } from '@ws-toolkit/ws-core'
+import type { MessageCompressor } from './compression.js'
 import { simdCipher } from './simd-cipher.js'
 import { writeFrameTo } from './write-message.js'
 
@@ -13,6 +14,12 @@ export interface BatchWriterOptions {
    * on their own. Default 64 KiB.
    */
   bufferSize?: number
+  /**
+   * The negotiated compression's sending half (RFC 7692: a ws-flate `MessageDeflater`):
+   * {@link BatchWriter.writeMessage} compresses through it (RSV1 set), in the order messages
+   * are written, as context takeover needs. {@link BatchWriter.writeFrame} never compresses.
+   */
+  compressor?: MessageCompressor
 }
 
 /**
@@ -37,6 +44,7 @@ export class BatchWriter {
   readonly socket: Writable
   private readonly masked: boolean
   private readonly bufferSize: number
+  private readonly compressor: MessageCompressor | null
   /** Buffers back from the socket, ready for reuse. */
   private readonly free: Buffer[] = []
   /** Buffers the socket has not called back for yet (at most two), oldest first: callbacks come in order. */
@@ -59,25 +67,32 @@ export class BatchWriter {
   }
 
   constructor(socket: Writable, options: BatchWriterOptions) {
-    const { side, bufferSize = 64 * 1024 } = options
+    const { side, bufferSize = 64 * 1024, compressor = null } = options
     if (!(bufferSize >= 256)) throw new RangeError(`invalid bufferSize ${bufferSize}: at least 256 bytes`)
     this.socket = socket
     this.masked = side === 'client'
     this.bufferSize = bufferSize
+    this.compressor = compressor
   }
 
   /**
    * writeMessage queues a whole message of `opCode` (Text or Binary, §5.6) as one frame with
-   * FIN set; `rsv` sets the RSV bits (RSV1 for a compressed message, RFC 7692 §6). Returns
-   * `false` when the socket is backed up.
+   * FIN set; `rsv` sets the RSV bits (RSV1 for a message compressed already, RFC 7692 §6).
+   * With a `compressor` and no `rsv`, the message is compressed (unless the compressor
+   * declines it, under its threshold) and sent with RSV1. Returns `false` when the socket is
+   * backed up.
    */
   writeMessage(opCode: number, payload: Uint8Array, rsv = 0): boolean {
-    return this.writeFrame(true, rsv, opCode, payload)
+    if (this.compressor !== null && rsv === 0 && !this.frameless) {
+      const compressed = this.compressor.compress(payload)
+      if (compressed !== null) return this.frame(true, Rsv1, opCode, compressed, true)
+    }
+    return this.frame(true, rsv, opCode, payload, false)
   }
 
   /** writeControl queues a control frame (§5.5): ping or pong (see {@link writeClose}); `payload` at most 125 bytes. */
   writeControl(opCode: number, payload: Uint8Array): boolean {
-    return this.writeFrame(true, 0, opCode, payload)
+    return this.frame(true, 0, opCode, payload, false)
   }
 
   /**
@@ -89,7 +104,7 @@ export class BatchWriter {
   writeClose(code?: number, reason?: string): void {
     const body = encodeCloseBody(code, reason)
     if (this.frameless) return
-    this.writeFrame(true, 0, OpCode.Close, body)
+    this.frame(true, 0, OpCode.Close, body, false)
     this.frameless = true
   }
 
@@ -98,6 +113,11 @@ export class BatchWriter {
    * messages (§5.4). It does not check the sequence: see ws-core's checkHeader for the rules.
    */
   writeFrame(fin: boolean, rsv: number, opCode: number, payload: Uint8Array): boolean {
+    return this.frame(fin, rsv, opCode, payload, false)
+  }
+
+  /** frame queues one frame; a `borrowed` payload (a compressor's memory) is copied even when too large for the buffer. */
+  private frame(fin: boolean, rsv: number, opCode: number, payload: Uint8Array, borrowed: boolean): boolean {
     if (opCode >= OpCode.Close && (payload.length > 125 || !fin)) throw new RangeError('a control frame has FIN set and at most 125 bytes (RFC 6455 §5.5)')
     if (this.frameless) return true
     const header = this.header
@@ -112,7 +132,7 @@ export class BatchWriter {
     if (total > this.bufferSize - this.filled) {
       this.flush()
       if (total > this.bufferSize) {
-        writeFrameTo(this.socket, header, payload)
+        writeFrameTo(this.socket, header, borrowed && !this.masked ? new Uint8Array(payload) : payload)
         return !this.socket.writableNeedDrain
       }
     }

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream'
-import { CloseCode, type Header, OpCode, type Side, WebSocketError } from '@ws-toolkit/ws-core'
+import { CloseCode, type Header, OpCode, Rsv1, type Side, WebSocketError } from '@ws-toolkit/ws-core'
 import { BatchWriter } from './batch-writer.js'
+import { Inflation, type MessageDecompressor } from './compression.js'
 import { answerControl, PongGate } from './control.js'
 import { type DecoderLimits, defaultDecoderLimits, FrameDecoder } from './decoder.js'
 import { AbnormalClosureError } from './errors.js'
@@ -15,7 +16,8 @@ export interface DataHandler {
    * A whole data message (RFC 6455 §5.6), text already checked as UTF-8 unless `compressed`
    * (RSV1, RFC 7692). `data` is not reused by the reader: a view of the socket's chunk
    * (unmasked in place) when the message arrived in one piece, otherwise a buffer assembled
-   * for it. Keep it if you like.
+   * for it. Keep it if you like. With a `decompressor`, compressed messages arrive
+   * decompressed (and checked) in a buffer of their own, and `compressed` is false.
    */
   onMessage(opCode: number, data: Uint8Array, compressed: boolean): void
   /**
@@ -37,7 +39,14 @@ export interface DataReaderOptions {
   /** The writer for this socket's answers (pongs, closes); one is made when absent. */
   writer?: BatchWriter
   limits?: Partial<DecoderLimits>
+  /** RSV bits the negotiated extensions use (RFC 6455 §5.2): RSV1 by default with a decompressor, else none. */
   allowedRsv?: number
+  /**
+   * The negotiated compression's receiving half (RFC 7692: a ws-flate `MessageInflater`):
+   * messages with RSV1 are decompressed as they arrive, the message limit applying to the
+   * decompressed size.
+   */
+  decompressor?: MessageDecompressor
 }
 
 /**
@@ -64,6 +73,15 @@ export class DataReader {
   private readonly decoder: FrameDecoder
   private readonly maxMessageSize: number
   private readonly pongs: PongGate
+  private readonly inflation: Inflation | null
+  /** The current message is compressed and being decompressed. */
+  private inflating = false
+  private readonly addInflated = (chunk: Uint8Array): void => {
+    // A copy: the decompressor's output is valid during the call only.
+    this.pieces.push(new Uint8Array(chunk))
+    this.size += chunk.length
+    if (this.pieces.length === maxPieces) this.gather(false)
+  }
   /**
    * The current message: whole in one piece (`single`), or in pieces (views of the socket's
    * chunks, so the bytes held are the bytes received), joined once at its end, or earlier
@@ -85,6 +103,8 @@ export class DataReader {
     this.handler = handler
     this.maxMessageSize = options.limits?.maxMessageSize ?? defaultDecoderLimits.maxMessageSize
     this.pongs = new PongGate(socket, (payload) => this.writer.writeControl(OpCode.Pong, payload))
+    const decompressor = options.decompressor
+    this.inflation = decompressor === undefined ? null : new Inflation(decompressor, this.maxMessageSize)
     this.decoder = new FrameDecoder(options.side, {
       onDataFrame: (header) => {
         if (header.opCode === OpCode.Continuation) {
@@ -94,16 +114,22 @@ export class DataReader {
         this.firstFrame = true
         this.size = 0
         this.assembledSize = 0
+        this.inflating = this.inflation !== null && (header.rsv & Rsv1) !== 0
+        if (this.inflating) this.inflation!.start(header.opCode, this.addInflated)
       },
-      onData: (payload, header) => this.add(payload, header),
+      onData: (payload, header) => {
+        if (this.inflating) this.inflation!.write(payload)
+        else this.add(payload, header)
+      },
       onMessageEnd: (opCode, compressed) => {
+        if (this.inflating) this.inflation!.end()
         const data = this.message()
-        if (this.ended === null) this.handler.onMessage(opCode, data, compressed)
+        if (this.ended === null) this.handler.onMessage(opCode, data, compressed && !this.inflating)
       },
       onControl: (opCode, payload) => {
         if (this.ended === null) (this.handler.onControl ?? DataReader.defaultControl)(this, opCode, payload)
       },
-    }, { limits: options.limits, allowedRsv: options.allowedRsv })
+    }, { limits: options.limits, allowedRsv: options.allowedRsv ?? (decompressor === undefined ? 0 : Rsv1) })
     // No handler runs inside the constructor: `head` (which may hold whole messages, or a
     // close) is read on the next tick, before any later socket data.
     socket.pause()

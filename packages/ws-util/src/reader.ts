@@ -1,18 +1,21 @@
 import type { Duplex } from 'node:stream'
 import { Readable } from 'node:stream'
-import { CloseCode, compileFrame, encodeCloseBody, maskFrame, newFrame, OpCode, type Side, WebSocketError } from '@ws-toolkit/ws-core'
+import { CloseCode, compileFrame, encodeCloseBody, maskFrame, newFrame, OpCode, Rsv1, type Side, WebSocketError } from '@ws-toolkit/ws-core'
+import { Inflation, type MessageDecompressor } from './compression.js'
 import { answerControl, PongGate } from './control.js'
-import { type DecoderLimits, FrameDecoder } from './decoder.js'
+import { type DecoderLimits, defaultDecoderLimits, FrameDecoder } from './decoder.js'
 import { AbnormalClosureError } from './errors.js'
 
 /** Message is one incoming data message: its opcode, RSV1 (compressed), and its payload as a stream. */
 export interface Message {
   opCode: number
+  /** RSV1 was set (RFC 7692 §6) and the payload is still compressed: never with a `decompressor`. */
   compressed: boolean
   /**
    * The payload, piece by piece as frames arrive: a `Readable` and an async iterable of
    * `Uint8Array`. Pieces are views of the socket's chunks (Node allocates a new one per read),
-   * unmasked in place, not copies.
+   * unmasked in place, not copies; with a `decompressor`, a compressed message's pieces are
+   * its decompressed output, copied.
    */
   stream: Readable
 }
@@ -28,8 +31,15 @@ export type ControlHandler = (reader: MessageReader, opCode: number, payload: Ui
 export interface MessageReaderOptions {
   side: Side
   limits?: Partial<DecoderLimits>
+  /** RSV bits the negotiated extensions use (RFC 6455 §5.2): RSV1 by default with a decompressor, else none. */
   allowedRsv?: number
   onControl?: ControlHandler
+  /**
+   * The negotiated compression's receiving half (RFC 7692: a ws-flate `MessageInflater`):
+   * compressed messages stream out decompressed, the message limit applying to the
+   * decompressed size.
+   */
+  decompressor?: MessageDecompressor
 }
 
 /**
@@ -61,39 +71,54 @@ export class MessageReader {
   private ended: unknown = null
   private closeSent = false
   private readonly pongs: PongGate
+  private readonly inflation: Inflation | null
+  /** The current message is compressed and being decompressed. */
+  private inflating = false
+  private readonly pushPiece = (piece: Uint8Array): void => {
+    if (this.discarding || this.current === null || this.ended !== null) return
+    if (!this.current.stream.push(piece)) this.socket.pause()
+  }
 
   constructor(socket: Duplex, head: Uint8Array, options: MessageReaderOptions) {
     this.socket = socket
     this.side = options.side
     this.onControl = options.onControl ?? MessageReader.defaultControl
     this.pongs = new PongGate(socket, (payload) => this.sendControl(OpCode.Pong, payload))
+    const decompressor = options.decompressor
+    this.inflation = decompressor === undefined ? null : new Inflation(decompressor, options.limits?.maxMessageSize ?? defaultDecoderLimits.maxMessageSize)
     this.decoder = new FrameDecoder(options.side, {
       onDataFrame: (header) => {
+        if (header.opCode === OpCode.Continuation) return
+        this.inflating = false
         // RFC 6455 §5.5.1: nothing follows a close; frames behind it in the same chunk are dropped.
-        if (header.opCode === OpCode.Continuation || this.ended !== null) return
+        if (this.ended !== null) return
         const stream = new Readable({ read: () => this.socket.resume() })
         // The error that ends a stream early is also the reader's (next() rejects with it): a
         // stream nobody has attached to yet must not crash the process with it.
         stream.on('error', () => {})
-        this.current = { opCode: header.opCode, compressed: false, stream }
+        const compressed = (header.rsv & Rsv1) !== 0
+        this.inflating = compressed && this.inflation !== null
+        // The decompressor's output is valid during the call only: the stream gets copies.
+        if (this.inflating) this.inflation!.start(header.opCode, (chunk) => this.pushPiece(new Uint8Array(chunk)))
+        this.current = { opCode: header.opCode, compressed: compressed && !this.inflating, stream }
         this.discarding = false
         this.deliver(this.current)
       },
       onData: (payload) => {
-        if (this.discarding || this.current === null || this.ended !== null) return
-        if (!this.current.stream.push(payload)) this.socket.pause()
+        if (this.inflating) this.inflation!.write(payload)
+        else this.pushPiece(payload)
       },
-      onMessageEnd: (_opCode, compressed) => {
+      onMessageEnd: () => {
+        if (this.inflating) this.inflation!.end()
         const message = this.current
         if (message === null) return
-        message.compressed = compressed
         if (!this.discarding) message.stream.push(null)
         this.current = null
       },
       onControl: (opCode, payload) => {
         if (this.ended === null) this.onControl(this, opCode, payload)
       },
-    }, { limits: options.limits, allowedRsv: options.allowedRsv })
+    }, { limits: options.limits, allowedRsv: options.allowedRsv ?? (decompressor === undefined ? 0 : Rsv1) })
     socket.on('data', (chunk: Buffer) => this.push(chunk))
     // The peer's FIN: after a close handshake the normal end, without one an abnormal closure
     // (§7.1.5). This side finishes too, so a half-open socket (node:http's) is not left open.

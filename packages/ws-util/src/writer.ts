@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream'
-import { type Header, headerSize, MaxHeaderSize, newMask, OpCode, type Side, writeHeader } from '@ws-toolkit/ws-core'
+import { type Header, headerSize, MaxHeaderSize, newMask, OpCode, Rsv1, type Side, writeHeader } from '@ws-toolkit/ws-core'
+import type { MessageCompressor } from './compression.js'
 import { simdCipher } from './simd-cipher.js'
 
 /** MessageWriterOptions configures a {@link MessageWriter}. */
@@ -10,6 +11,12 @@ export interface MessageWriterOptions {
   opCode?: number
   /** Payload bytes per frame; the message is fragmented when it is longer. Default 16 KiB. */
   frameSize?: number
+  /**
+   * The negotiated compression's sending half (RFC 7692: a ws-flate `MessageDeflater`): the
+   * message is compressed as it streams, RSV1 on its first frame only (§6.1). A connection's
+   * messages must be compressed in the order they are sent.
+   */
+  compressor?: MessageCompressor
 }
 
 /**
@@ -34,12 +41,13 @@ export class MessageWriter extends Writable {
   private readonly opCode: number
   private readonly frameSize: number
   private readonly buffer: Uint8Array
+  private readonly compressor: MessageCompressor | null
   private filled = 0
   private started = false
   private readonly header: Header = { fin: false, rsv: 0, opCode: 0, masked: false, mask: 0, length: 0 }
 
   constructor(socket: Writable, options: MessageWriterOptions) {
-    const { side, opCode = OpCode.Binary, frameSize = 16384 } = options
+    const { side, opCode = OpCode.Binary, frameSize = 16384, compressor = null } = options
     super({ highWaterMark: frameSize })
     if (opCode !== OpCode.Binary && opCode !== OpCode.Text) throw new RangeError('a message is text or binary')
     if (!(frameSize >= 1)) throw new RangeError(`invalid frameSize ${frameSize}`)
@@ -48,14 +56,32 @@ export class MessageWriter extends Writable {
     this.opCode = opCode
     this.frameSize = frameSize
     this.buffer = new Uint8Array(MaxHeaderSize + this.frameSize)
+    this.compressor = compressor
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.compressor === null) return this.frames(chunk, false, callback)
+    this.frames(this.compressor.write(chunk, false), true, callback)
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    if (this.compressor === null) return this.sendBuffered(true, callback)
+    this.frames(this.compressor.write(new Uint8Array(0), true), true, (error) => {
+      if (error) callback(error)
+      else this.sendBuffered(true, callback)
+    })
+  }
+
+  /**
+   * frames sends `chunk` as the message's next bytes, in frames of `frameSize`; a `borrowed`
+   * chunk (a compressor's memory, valid until its next call) is always copied.
+   */
+  private frames(chunk: Uint8Array, borrowed: boolean, callback: (error?: Error | null) => void): void {
     let offset = 0
     const next = (error?: Error | null) => {
       if (error) return callback(error)
       if (offset === chunk.length) return callback()
-      if (this.filled === 0 && !this.masked && chunk.length - offset >= this.frameSize) {
+      if (this.filled === 0 && !this.masked && !borrowed && chunk.length - offset >= this.frameSize) {
         // Large enough to be a frame of its own: the caller's bytes go out as they are.
         const piece = chunk.subarray(offset)
         offset = chunk.length
@@ -69,10 +95,6 @@ export class MessageWriter extends Writable {
       this.sendBuffered(false, next)
     }
     next()
-  }
-
-  override _final(callback: (error?: Error | null) => void): void {
-    this.sendBuffered(true, callback)
   }
 
   /** sendBuffered sends the buffered bytes as one frame, header written into the reserved space. */
@@ -101,6 +123,7 @@ export class MessageWriter extends Writable {
     const header = this.header
     header.fin = fin
     header.opCode = this.started ? OpCode.Continuation : this.opCode
+    header.rsv = this.started || this.compressor === null ? 0 : Rsv1
     header.masked = this.masked
     header.mask = this.masked ? newMask() : 0
     header.length = length

@@ -1,4 +1,5 @@
 import { once } from 'node:events'
+import { constants as zlibConstants, deflateRawSync, inflateRawSync } from 'node:zlib'
 import { createServer, type Server, type Socket } from 'node:net'
 import { Duplex, Writable } from 'node:stream'
 
@@ -88,4 +89,46 @@ export class Wire extends Duplex {
   bytes(): Buffer {
     return Buffer.concat(this.written)
   }
+}
+
+/**
+ * oneShotCompression is permessage-deflate without context takeover (RFC 7692 §7.2) on
+ * node:zlib's one-shot API: a real compressor and decompressor for the hook tests (ws-util
+ * does not depend on ws-flate, whose tests run the hooks with its engines). Compressed output
+ * is returned in a buffer reused at the next call, as an engine's may be; the decompressor
+ * hands output to its sink in pieces of `pieceSize`.
+ */
+export function oneShotCompression(options: { threshold?: number; pieceSize?: number } = {}) {
+  const { threshold = 0, pieceSize = 65536 } = options
+  const held: Buffer[] = []
+  let reused = Buffer.alloc(0)
+  const inflating: Buffer[] = []
+  const compressor = {
+    calls: 0,
+    compress(payload: Uint8Array): Uint8Array | null {
+      compressor.calls++
+      return payload.length < threshold ? null : compressor.write(payload, true)
+    },
+    write(piece: Uint8Array, last: boolean): Uint8Array {
+      held.push(Buffer.from(piece))
+      if (!last) return new Uint8Array(0)
+      const out = deflateRawSync(Buffer.concat(held.splice(0)), { finishFlush: zlibConstants.Z_SYNC_FLUSH })
+      if (reused.length < out.length) reused = Buffer.alloc(out.length)
+      out.copy(reused)
+      return reused.subarray(0, out.length - 4)
+    },
+  }
+  const decompressor = {
+    write(piece: Uint8Array): void {
+      inflating.push(Buffer.from(piece))
+    },
+    end(sink: (chunk: Uint8Array) => void): void {
+      const data = Buffer.concat([...inflating.splice(0), Buffer.of(0, 0, 0xff, 0xff)])
+      const out = inflateRawSync(data, { finishFlush: zlibConstants.Z_SYNC_FLUSH })
+      for (let at = 0; at < out.length; at += pieceSize) sink(out.subarray(at, at + pieceSize))
+    },
+  }
+  /** inflate decompresses one message's payload, for checking what a writer sent. */
+  const inflate = (payload: Uint8Array) => inflateRawSync(Buffer.concat([payload, Buffer.of(0, 0, 0xff, 0xff)]), { finishFlush: zlibConstants.Z_SYNC_FLUSH })
+  return { compressor, decompressor, inflate }
 }
