@@ -42,6 +42,8 @@ export const ErrorCode = {
   MessageTooLarge: 'WS_MESSAGE_TOO_LARGE',
   /** §10.4: a message in more fragments than this endpoint's limit. */
   TooManyFragments: 'WS_TOO_MANY_FRAGMENTS',
+  /** RFC 7692 §6.2: a compressed message that does not decompress (thrown by extensions such as ws-flate). */
+  InvalidCompressedData: 'WS_INVALID_COMPRESSED_DATA',
   /** §4.2.1, §4.4: the opening handshake was refused; see the error's HTTP status. */
   HandshakeRejected: 'WS_HANDSHAKE_REJECTED',
   /** §4.1: the server's handshake response is not a valid acceptance. */

@@ -1,7 +1,14 @@
 /**
  * @ws-toolkit/ws-flate: permessage-deflate (RFC 7692) built on @ws-toolkit/ws-core, with
- * fflate as the default engine. So far: negotiation. Compression arrives with the rest of the
- * issue that builds this package.
+ * fflate as the default engine: negotiation, stateless frame compression, per-connection
+ * compressors with and without context takeover, bounded inflation. The node:zlib engine is
+ * `@ws-toolkit/ws-flate/zlib` (Node.js only).
  */
 export * from './parameters.js'
 export * from './negotiation.js'
+export { type DeflateEngine, type DeflaterOptions, type InflaterOptions, maxExpansion, type RawDeflater, type RawInflater, type Sink, syncTail } from './engine.js'
+export { fflateEngine } from './fflate-engine.js'
+export * from './message-deflater.js'
+export * from './message-inflater.js'
+export * from './per-message-deflate.js'
+export * from './frames.js'

@@ -3,8 +3,12 @@ import t from 'tap'
 t.test('the built package resolves through its exports map, and so does ws-core from it', async (t) => {
   const self = await import('@ws-toolkit/ws-flate')
   t.same(Object.keys(self).sort(), [
-    'acceptOffer', 'acceptResponse', 'agreementOf', 'deflateNegotiator', 'deflateOffer', 'extensionName', 'formatParameters', 'parseParameters',
+    'MessageDeflater', 'MessageInflater', 'PerMessageDeflate', 'acceptOffer', 'acceptResponse', 'agreementOf', 'compressFrame', 'decompressFrame',
+    'defaultMaxMessageSize', 'defaultThreshold', 'deflateNegotiator', 'deflateOffer', 'extensionName', 'fflateEngine', 'formatParameters',
+    'maxExpansion', 'parseParameters', 'syncTail',
   ])
+  const zlib = await import('@ws-toolkit/ws-flate/zlib')
+  t.same(Object.keys(zlib), ['zlibEngine'], 'the node:zlib engine has an entry of its own')
   const core = await import('@ws-toolkit/ws-core')
   t.type(core.readHeader, 'function', 'its dependency on ws-core is wired')
 })

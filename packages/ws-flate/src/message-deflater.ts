@@ -1,0 +1,71 @@
+import { type RawDeflater, syncTail } from './engine.js'
+
+/** emptyMessage is an empty message compressed (RFC 7692 §7.2.3.6): an empty stored block without its tail. */
+const emptyMessage = Uint8Array.of(0x00)
+
+/** MessageDeflaterOptions configures a {@link MessageDeflater}. */
+export interface MessageDeflaterOptions {
+  /** Keep the compressor's history from message to message (context takeover, RFC 7692 §7.1.1). */
+  keepContext: boolean
+  /** Messages shorter than this many bytes are sent uncompressed by {@link MessageDeflater.compress}. Default 0. */
+  threshold?: number
+}
+
+/**
+ * MessageDeflater compresses the messages one endpoint sends (RFC 7692 §7.2.1) with a raw
+ * DEFLATE engine: each message ends with a sync flush, whose `00 00 ff ff` tail is removed; an
+ * empty message is the single byte `00`; without context takeover the engine is reset after
+ * every message. The bytes it returns are the payload of frames with RSV1 set on the first
+ * frame only (§6.1). They may be the engine's memory, reused at the next call: write them
+ * (a BatchWriter copies them) or copy them before compressing again.
+ */
+export class MessageDeflater {
+  private readonly raw: RawDeflater
+  private readonly keepContext: boolean
+  private readonly threshold: number
+  /** Bytes of the message being compressed in pieces so far. */
+  private messageBytes = 0
+
+  constructor(raw: RawDeflater, options: MessageDeflaterOptions) {
+    const { keepContext, threshold = 0 } = options
+    if (!(threshold >= 0)) throw new RangeError(`invalid threshold ${threshold}`)
+    this.raw = raw
+    this.keepContext = keepContext
+    this.threshold = threshold
+  }
+
+  /**
+   * compress compresses a whole message: the payload of one frame with RSV1 set, or null when
+   * the message is shorter than the threshold (send `payload` as it is, RSV1 clear: a message
+   * is compressed or not, one by one, §6).
+   */
+  compress(payload: Uint8Array): Uint8Array | null {
+    if (payload.length < this.threshold) return null
+    return this.write(payload, true)
+  }
+
+  /**
+   * write compresses the next piece of a message sent in fragments (§6.1): each call's result
+   * is the next fragment's payload (possibly empty: the engine may hold bytes back), the first
+   * fragment with RSV1 set. `last` ends the message.
+   */
+  write(piece: Uint8Array, last: boolean): Uint8Array {
+    this.messageBytes += piece.length
+    if (!last) return this.raw.write(piece, false)
+    const empty = this.messageBytes === 0
+    this.messageBytes = 0
+    if (empty) return emptyMessage
+    const out = this.raw.write(piece, true)
+    const end = out.length - syncTail.length
+    if (end < 0 || out[end] !== 0 || out[end + 1] !== 0 || out[end + 2] !== 0xff || out[end + 3] !== 0xff) {
+      throw new Error('the deflate engine did not end the message with a sync flush (00 00 ff ff)')
+    }
+    if (!this.keepContext) this.raw.reset()
+    return out.subarray(0, end)
+  }
+
+  /** close frees the engine's resources. */
+  close(): void {
+    this.raw.close?.()
+  }
+}

@@ -1,0 +1,101 @@
+import { ErrorCode, InvalidPayloadError, LimitError, WebSocketError } from '@ws-toolkit/ws-core'
+import { type RawInflater, type Sink, syncTail } from './engine.js'
+
+/** MessageInflaterOptions configures a {@link MessageInflater}. */
+export interface MessageInflaterOptions {
+  /** The largest message, decompressed: {@link LimitError} 1009 beyond it. Default 64 MiB. */
+  maxMessageSize?: number
+}
+
+/** defaultMaxMessageSize is ws-util's default message limit too: 64 MiB. */
+export const defaultMaxMessageSize = 64 << 20
+
+const empty = new Uint8Array(0)
+
+/**
+ * MessageInflater decompresses the messages a peer sends (RFC 7692 §7.2.2): the pieces of a
+ * message's payload, as frames arrive, then the `00 00 ff ff` tail it adds at the end. The
+ * size limit is enforced while inflating, not after: output is counted as the engine produces
+ * it, and the message fails with a {@link LimitError} (close code 1009) as soon as it grows
+ * past `maxMessageSize`, so a compression bomb costs about the limit in work, not its own
+ * size. Data that does not inflate fails with an {@link InvalidPayloadError} (1007). After
+ * an error the inflater is unusable: fail the connection.
+ */
+export class MessageInflater {
+  private readonly raw: RawInflater
+  private readonly maxMessageSize: number
+  private size = 0
+  private sink: Sink | null = null
+  /** An error the caller's sink threw: passed on as it is. */
+  private sinkError: unknown = null
+  private readonly counted: Sink = (chunk) => {
+    this.size += chunk.length
+    if (this.size > this.maxMessageSize) {
+      throw new LimitError(ErrorCode.MessageTooLarge, `message inflates to more than ${this.maxMessageSize} bytes`)
+    }
+    try {
+      this.sink!(chunk)
+    } catch (error) {
+      this.sinkError = error
+      throw error
+    }
+  }
+
+  constructor(raw: RawInflater, options: MessageInflaterOptions = {}) {
+    const { maxMessageSize = defaultMaxMessageSize } = options
+    if (!(maxMessageSize >= 0)) throw new RangeError(`invalid maxMessageSize ${maxMessageSize}`)
+    this.raw = raw
+    this.maxMessageSize = maxMessageSize
+  }
+
+  /**
+   * write inflates the next piece of a compressed message's payload (read during the call
+   * only), passing output to `sink`: views valid during the call only.
+   */
+  write(piece: Uint8Array, sink: Sink): void {
+    this.run(piece, false, sink)
+  }
+
+  /** end finishes the message: the tail is added and the rest of its output goes to `sink`. */
+  end(sink: Sink): void {
+    this.run(syncTail, true, sink)
+    this.size = 0
+  }
+
+  /** inflate decompresses a whole message's payload into a new buffer of its own. */
+  inflate(payload: Uint8Array): Uint8Array {
+    const pieces: Uint8Array[] = []
+    const keep: Sink = (chunk) => pieces.push(new Uint8Array(chunk)) // a copy (slice() on a Buffer would be a view)
+    this.write(payload, keep)
+    this.end(keep)
+    if (pieces.length === 0) return empty
+    if (pieces.length === 1) return pieces[0]
+    let size = 0
+    for (const piece of pieces) size += piece.length
+    const out = new Uint8Array(size)
+    size = 0
+    for (const piece of pieces) {
+      out.set(piece, size)
+      size += piece.length
+    }
+    return out
+  }
+
+  /** close frees the engine's resources. */
+  close(): void {
+    this.raw.close?.()
+  }
+
+  private run(data: Uint8Array, last: boolean, sink: Sink): void {
+    this.sink = sink
+    try {
+      // Pieces up to one byte past the limit: the one that crosses it is the last produced.
+      this.raw.write(data, last, this.counted, this.maxMessageSize - this.size + 1)
+    } catch (error) {
+      if (error instanceof WebSocketError || error === this.sinkError) throw error
+      throw new InvalidPayloadError(ErrorCode.InvalidCompressedData, `compressed message does not inflate: ${(error as Error).message}`)
+    } finally {
+      this.sink = null
+    }
+  }
+}

@@ -1,0 +1,55 @@
+import type { Side } from '@ws-toolkit/ws-core'
+import type { DeflateEngine } from './engine.js'
+import { fflateEngine } from './fflate-engine.js'
+import { MessageDeflater } from './message-deflater.js'
+import { MessageInflater } from './message-inflater.js'
+import type { DeflateAgreement } from './negotiation.js'
+
+/** PerMessageDeflateOptions configures a {@link PerMessageDeflate}; every field is optional. */
+export interface PerMessageDeflateOptions {
+  /** The engine: {@link fflateEngine} by default. Negotiate with its `minWindowBits`. */
+  engine?: DeflateEngine
+  /** Compression level, 1 (fastest) to 9 (smallest); the engine's default (6) when absent. */
+  level?: number
+  /** Messages shorter than this are sent uncompressed (compressing them costs more than it saves). Default 128 bytes. */
+  threshold?: number
+  /** The largest message, decompressed: 1009 beyond it, enforced while inflating. Default 64 MiB. */
+  maxMessageSize?: number
+}
+
+/** defaultThreshold: messages under 128 bytes go uncompressed by default. */
+export const defaultThreshold = 128
+
+/**
+ * PerMessageDeflate is permessage-deflate for one connection (RFC 7692), set up from the
+ * agreement the handshake made and this endpoint's side: `deflater` compresses what this side
+ * sends (with this side's window and context takeover), `inflater` decompresses what the peer
+ * sends (with the peer's). Give them to ws-util's readers and writers (`compressor` /
+ * `decompressor` options), or use them directly. `close()` when the connection ends frees the
+ * engine's memory at once (needed for node:zlib's native memory only to free it sooner).
+ */
+export class PerMessageDeflate {
+  readonly deflater: MessageDeflater
+  readonly inflater: MessageInflater
+
+  constructor(agreement: DeflateAgreement, side: Side, options: PerMessageDeflateOptions = {}) {
+    const { engine = fflateEngine, level, threshold = defaultThreshold, maxMessageSize } = options
+    if (level !== undefined && !(Number.isInteger(level) && level >= 1 && level <= 9)) throw new RangeError(`invalid level ${level}: 1 to 9`)
+    const server = side === 'server'
+    const own = {
+      windowBits: server ? agreement.serverMaxWindowBits : agreement.clientMaxWindowBits,
+      keepContext: !(server ? agreement.serverNoContextTakeover : agreement.clientNoContextTakeover),
+    }
+    const peer = {
+      windowBits: server ? agreement.clientMaxWindowBits : agreement.serverMaxWindowBits,
+      keepContext: !(server ? agreement.clientNoContextTakeover : agreement.serverNoContextTakeover),
+    }
+    this.deflater = new MessageDeflater(engine.createDeflater({ ...own, level }), { keepContext: own.keepContext, threshold })
+    this.inflater = new MessageInflater(engine.createInflater(peer), { maxMessageSize })
+  }
+
+  close(): void {
+    this.deflater.close()
+    this.inflater.close()
+  }
+}

@@ -1,0 +1,174 @@
+import zlib from 'node:zlib'
+import type { DeflateEngine, DeflaterOptions, InflaterOptions, RawDeflater, RawInflater, Sink } from './engine.js'
+import { History } from './history.js'
+
+/**
+ * The binding under every node:zlib stream: `writeSync` runs zlib's deflate() or inflate()
+ * once, synchronously, and leaves the output and input space left in `_writeState`. It is
+ * what Node's own `deflateRawSync` uses; node:zlib offers no public synchronous API that keeps
+ * a stream's state from call to call, which context takeover needs.
+ */
+interface ZlibHandle {
+  writeSync(flush: number, input: Uint8Array, inOffset: number, inLength: number, output: Uint8Array, outOffset: number, outLength: number): void
+  reset(): void
+  onerror: (message: string, errno: number) => void
+}
+interface ZlibInternals {
+  _handle?: ZlibHandle | null
+  _writeState?: Uint32Array
+}
+
+const { Z_NO_FLUSH, Z_SYNC_FLUSH } = zlib.constants
+const outputSize = 64 * 1024
+
+/** NativeStream drives one zlib stream synchronously through its binding (exported for tests only). */
+export class NativeStream {
+  private readonly stream: zlib.DeflateRaw | zlib.InflateRaw
+  private readonly handle: ZlibHandle
+  private readonly state: Uint32Array
+  private error: Error | null = null
+  /** Output goes here; the deflater grows it to hold a whole message. */
+  out = Buffer.allocUnsafe(outputSize)
+
+  constructor(stream: zlib.DeflateRaw | zlib.InflateRaw) {
+    const internals = stream as unknown as ZlibInternals
+    const handle = internals._handle
+    if (typeof handle?.writeSync !== 'function' || !(internals._writeState instanceof Uint32Array)) {
+      stream.close()
+      throw new Error("zlib engine: this runtime's node:zlib has no synchronous stream binding (Node.js has); use the fflate engine")
+    }
+    this.stream = stream
+    this.handle = handle
+    this.state = internals._writeState
+    // Errors come through this callback, synchronously inside writeSync; node:zlib's own
+    // would destroy the stream and emit 'error' later.
+    handle.onerror = (message) => {
+      this.error = new Error(`zlib: ${message}`)
+    }
+  }
+
+  /**
+   * step runs zlib once over `data` from `inOffset`, writing to `out` from `outOffset` up to
+   * `outEnd`. Returns the output end; `inLeft` and `outLeft` tell what remains.
+   */
+  step(flush: number, data: Uint8Array, inOffset: number, outOffset: number, outEnd: number): number {
+    this.handle.writeSync(flush, data, inOffset, data.length - inOffset, this.out, outOffset, outEnd - outOffset)
+    if (this.error !== null) throw this.error
+    return outEnd - this.state[0]
+  }
+
+  get inLeft(): number {
+    return this.state[1]
+  }
+
+  reset(): void {
+    this.handle.reset()
+  }
+
+  close(): void {
+    this.stream.close()
+  }
+}
+
+class ZlibDeflater implements RawDeflater {
+  private readonly native: NativeStream
+
+  constructor(options: DeflaterOptions) {
+    if (options.windowBits < 9) throw new RangeError('the zlib engine cannot limit its window below 9 bits: negotiate with minWindowBits 9')
+    this.native = new NativeStream(zlib.createDeflateRaw({ level: options.level ?? 6, windowBits: options.windowBits }))
+  }
+
+  write(data: Uint8Array, last: boolean): Uint8Array {
+    const native = this.native
+    const flush = last ? Z_SYNC_FLUSH : Z_NO_FLUSH
+    let inOffset = 0
+    let end = 0
+    for (;;) {
+      end = native.step(flush, data, inOffset, end, native.out.length)
+      inOffset = data.length - native.inLeft
+      if (end < native.out.length) return native.out.subarray(0, end)
+      // The output filled its buffer: double it, keeping what was written, and go on.
+      const grown = Buffer.allocUnsafe(native.out.length * 2)
+      native.out.copy(grown)
+      native.out = grown
+    }
+  }
+
+  reset(): void {
+    this.native.reset()
+  }
+
+  close(): void {
+    this.native.close()
+  }
+}
+
+class ZlibInflater implements RawInflater {
+  private readonly windowBits: number
+  private readonly history: History | null
+  private native: NativeStream
+  /** The stream ended inside this message (a BFINAL block): the rest of the message is ignored. */
+  private ended = false
+
+  constructor(options: InflaterOptions) {
+    // zlib makes a raw deflater's 8-bit window 9 bits, and so do peers built on it: inflate
+    // with at least 9 (a decompressor may use a larger window than the compressor's).
+    this.windowBits = Math.max(9, options.windowBits)
+    this.history = options.keepContext ? new History() : null
+    this.native = this.open()
+  }
+
+  write(data: Uint8Array, last: boolean, sink: Sink, maxPiece: number): void {
+    const native = this.native
+    const outLength = Math.min(native.out.length, maxPiece)
+    let inOffset = 0
+    while (!this.ended) {
+      const end = native.step(Z_SYNC_FLUSH, data, inOffset, 0, outLength)
+      inOffset = data.length - native.inLeft
+      if (end > 0) {
+        const piece = native.out.subarray(0, end)
+        this.history?.append(piece)
+        sink(piece)
+      }
+      if (end === outLength) continue
+      // Room was left: zlib took all it could. Input left over means the stream ended.
+      this.ended = native.inLeft > 0
+      break
+    }
+    if (!last) return
+    if (this.ended) {
+      // After a BFINAL block the stream is over: the next message continues from the last
+      // 32 KiB (RFC 7692 §7.2.3.4), in a new stream that has them as its dictionary.
+      native.close()
+      this.native = this.open()
+      this.ended = false
+    } else if (this.history === null) {
+      native.reset()
+    }
+  }
+
+  private open(): NativeStream {
+    const dictionary = this.history?.view()
+    return new NativeStream(zlib.createInflateRaw({ windowBits: this.windowBits, ...(dictionary !== undefined && dictionary.length > 0 ? { dictionary } : {}) }))
+  }
+
+  close(): void {
+    this.native.close()
+  }
+}
+
+/**
+ * zlibEngine runs node:zlib synchronously, with one zlib stream per direction kept from
+ * message to message: faster than fflate, and it can hold its compressor to any window from
+ * 9 to 15 bits (`minWindowBits` 9; zlib has no 8-bit raw window). Node.js only: it drives the
+ * binding under node:zlib's streams (the one Node's `deflateRawSync` uses), and throws at
+ * creation on a runtime without it. Each deflater holds about 256 KiB of native memory at
+ * 15 bits, each inflater about 40 KiB: call `close()` when a connection ends (garbage
+ * collection frees them otherwise). Compression level 6 unless set.
+ */
+export const zlibEngine: DeflateEngine = {
+  name: 'zlib',
+  minWindowBits: 9,
+  createDeflater: (options) => new ZlibDeflater(options),
+  createInflater: (options) => new ZlibInflater(options),
+}

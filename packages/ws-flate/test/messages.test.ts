@@ -1,0 +1,179 @@
+import { constants, deflateRawSync, inflateRawSync } from 'node:zlib'
+import fc from 'fast-check'
+import t from 'tap'
+import { ErrorCode, InvalidPayloadError, LimitError } from '@ws-toolkit/ws-core'
+import { type DeflateEngine, fflateEngine, MessageDeflater, MessageInflater, type RawDeflater, type RawInflater } from '../src/index.js'
+import { syncFlush } from '../src/fflate-engine.js'
+import { History } from '../src/history.js'
+import { NativeStream, zlibEngine } from '../src/zlib-engine.js'
+
+const engines: DeflateEngine[] = [fflateEngine, zlibEngine]
+const sync = { finishFlush: constants.Z_SYNC_FLUSH }
+
+/**
+ * bomb is 1 GiB of zeros, compressed (about 1 MiB): 64 pieces of 16 MiB, each compressed
+ * against a window of zeros, so one piece repeated continues the stream.
+ */
+function bomb(): Buffer {
+  const piece = Buffer.alloc(16 << 20)
+  const first = deflateRawSync(piece, sync)
+  const next = deflateRawSync(piece, { ...sync, dictionary: Buffer.alloc(32768) })
+  return Buffer.concat([first, ...Array(63).fill(next)]).subarray(0, -4)
+}
+
+t.test('a 1 GiB bomb is refused with 1009 at the limit, not at its size', async (t) => {
+  const payload = bomb()
+  t.ok(payload.length < 2 << 20, `${payload.length} bytes on the wire`)
+  for (const engine of engines) {
+    for (const limit of [1 << 20, 64 << 20]) {
+      const inflater = new MessageInflater(engine.createInflater({ windowBits: 15, keepContext: true }), { maxMessageSize: limit })
+      let delivered = 0
+      let pieces = 0
+      const error = (() => {
+        try {
+          // Fed in frames of 64 KiB, as a reader would.
+          for (let at = 0; at < payload.length; at += 65536) {
+            inflater.write(payload.subarray(at, at + 65536), (chunk) => {
+              delivered += chunk.length
+              pieces++
+            })
+          }
+        } catch (error) {
+          return error
+        }
+      })()
+      t.type(error, LimitError, `${engine.name}, limit ${limit}`)
+      t.match(error, { code: ErrorCode.MessageTooLarge, closeCode: 1009 })
+      t.ok(delivered <= limit, `${delivered} bytes handed over: nothing past the limit`)
+      t.ok(pieces > 0)
+    }
+  }
+})
+
+t.test('small inputs that expand past the limit are refused too (the fast path)', async (t) => {
+  const payload = deflateRawSync(Buffer.alloc(1 << 19), sync).subarray(0, -4)
+  t.ok(payload.length < 1022, 'small enough for fflate’s one-shot path')
+  for (const engine of engines) {
+    const inflater = new MessageInflater(engine.createInflater({ windowBits: 15, keepContext: false }), { maxMessageSize: 1000 })
+    t.throws(() => inflater.inflate(payload), LimitError, engine.name)
+    const large = new MessageInflater(engine.createInflater({ windowBits: 15, keepContext: false }), { maxMessageSize: 1 << 19 })
+    t.equal(large.inflate(payload).length, 1 << 19, `${engine.name}: exactly at the limit is fine`)
+  }
+})
+
+t.test('data that does not inflate fails with 1007; a sink’s own error passes through', async (t) => {
+  for (const engine of engines) {
+    for (const corrupt of ['ff', 'f248cdc9c9ff00ff00ff', '04']) {
+      const inflater = new MessageInflater(engine.createInflater({ windowBits: 15, keepContext: true }))
+      const error = (() => {
+        try {
+          inflater.inflate(Buffer.from(corrupt, 'hex'))
+        } catch (error) {
+          return error
+        }
+      })()
+      t.type(error, InvalidPayloadError, `${engine.name}: ${corrupt}`)
+      t.match(error, { code: ErrorCode.InvalidCompressedData, closeCode: 1007 })
+    }
+    const inflater = new MessageInflater(engine.createInflater({ windowBits: 15, keepContext: true }))
+    const mine = new Error('mine')
+    const thrower = () => {
+      throw mine
+    }
+    t.throws(() => {
+      inflater.write(Buffer.from('f248cdc9c90700', 'hex'), thrower)
+      inflater.end(thrower)
+    }, mine, `${engine.name}: the sink's error, as it is`)
+  }
+})
+
+t.test('MessageDeflater: threshold, empty messages, fragments, reset without context takeover', async (t) => {
+  const deflater = new MessageDeflater(fflateEngine.createDeflater({ windowBits: 15, keepContext: true }), { keepContext: true, threshold: 6 })
+  t.equal(deflater.compress(Buffer.from('Hello')), null, 'under the threshold')
+  const tail = Buffer.of(0, 0, 0xff, 0xff)
+  t.equal(inflateRawSync(Buffer.concat([deflater.compress(Buffer.from('Hello!'))!, tail]), sync).toString(), 'Hello!', 'at it: compressed')
+  const empties = [deflater.write(new Uint8Array(0), false), deflater.write(new Uint8Array(0), true)]
+  t.same(empties.map((p) => Buffer.from(p).toString('hex')), ['', '00'], 'an empty message in pieces is 00 too')
+  t.throws(() => new MessageDeflater(zlibEngine.createDeflater({ windowBits: 15, keepContext: true }), { keepContext: true, threshold: -1 }), RangeError)
+
+  const calls: string[] = []
+  const fake: RawDeflater = {
+    write: (data, last) => {
+      calls.push(`write ${data.length} ${last}`)
+      return last ? Uint8Array.of(0xf2, 0x00, 0x00, 0x00, 0xff, 0xff) : new Uint8Array(0)
+    },
+    reset: () => calls.push('reset'),
+  }
+  const resetting = new MessageDeflater(fake, { keepContext: false })
+  t.equal(Buffer.from(resetting.compress(Buffer.from('ab'))!).toString('hex'), 'f200')
+  t.same(calls, ['write 2 true', 'reset'])
+  resetting.close()
+  const broken = new MessageDeflater({ write: () => Uint8Array.of(1, 2, 3), reset: () => {} }, { keepContext: true })
+  t.throws(() => broken.compress(Buffer.from('ab')), /did not end the message with a sync flush/)
+  const almost = new MessageDeflater({ write: () => Uint8Array.of(0, 0, 0, 0xff, 0xfe), reset: () => {} }, { keepContext: true })
+  t.throws(() => almost.compress(Buffer.from('ab')), /sync flush/)
+})
+
+t.test('a message compressed in fragments inflates as one', async (t) => {
+  for (const engine of engines) {
+    const deflater = new MessageDeflater(engine.createDeflater({ windowBits: 15, keepContext: true }), { keepContext: true })
+    const words = Array.from({ length: 30000 }, (_, i) => `w${(i * 7919) % 4001} `).join('')
+    // fflate emits blocks once it holds 8 KiB; zlib holds much more.
+    const fragments = [deflater.write(Buffer.from(words.slice(0, 9000)), false), deflater.write(Buffer.from(words.slice(9000)), false), deflater.write(new Uint8Array(0), true)].map((p) => Buffer.from(p))
+    if (engine === fflateEngine) t.ok(fragments[0].length > 0, 'output before the end')
+    t.equal(inflateRawSync(Buffer.concat([...fragments, Buffer.of(0, 0, 0xff, 0xff)]), sync).toString(), words, engine.name)
+    const inflater = new MessageInflater(engine.createInflater({ windowBits: 15, keepContext: true }))
+    t.equal(Buffer.from(inflater.inflate(Buffer.concat(fragments))).toString(), words)
+    t.equal(inflater.inflate(Uint8Array.of(0)).length, 0, 'an empty message')
+    inflater.close()
+    inflater.close()
+    deflater.close()
+  }
+  t.throws(() => new MessageInflater(fflateEngine.createInflater({ windowBits: 15, keepContext: true }), { maxMessageSize: -1 }), RangeError)
+})
+
+t.test('engine internals are checked: a changed fflate or a runtime without the zlib binding is an error', async (t) => {
+  t.throws(() => syncFlush({}), /not the version it was written for/)
+  t.same([...syncFlush({ r: 0 })], [0, 0, 0, 0xff, 0xff], 'byte-aligned: a new byte for the block header')
+  t.same([...syncFlush({ r: (0x2a << 3) | 5 })], [0x2a, 0, 0, 0xff, 0xff], '5 bits used: the header fits')
+  t.same([...syncFlush({ r: (0x2a << 3) | 6 })], [0x2a, 0, 0, 0, 0xff, 0xff], '6 bits used: it spills into one more byte (the #267 case)')
+  let closed = false
+  t.throws(() => new NativeStream({ close: () => (closed = true) } as never), /no synchronous stream binding/)
+  t.ok(closed, 'the stream was closed')
+})
+
+t.test('History keeps the last 32 KiB, whatever the appends', async (t) => {
+  fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 70000 }), { maxLength: 20 }), (sizes) => {
+    const history = new History()
+    let all = Buffer.alloc(0)
+    let n = 0
+    for (const size of sizes) {
+      const chunk = Buffer.alloc(size)
+      for (let i = 0; i < size; i++) chunk[i] = (n++ * 31) & 0xff
+      history.append(chunk)
+      all = Buffer.concat([all, chunk]).subarray(-32768)
+      if (!Buffer.from(history.view()).equals(all)) throw new Error('differs')
+    }
+    history.clear()
+    if (history.view().length !== 0) throw new Error('not cleared')
+  }), { numRuns: 200 })
+  t.pass()
+})
+
+t.test('an engine of your own plugs in (the interface is all the message layer uses)', async (t) => {
+  // A stored-blocks "compressor": valid DEFLATE, no compression.
+  const stored: RawDeflater = {
+    write: (data, last) => {
+      if (!last) throw new Error('whole messages only')
+      const out = new Uint8Array(data.length + 10)
+      out.set([0, data.length & 0xff, data.length >> 8, ~data.length & 0xff, (~data.length >> 8) & 0xff])
+      out.set(data, 5)
+      out.set([0, 0, 0, 0xff, 0xff], data.length + 5)
+      return out
+    },
+    reset: () => {},
+  }
+  const inflaterOf: RawInflater = zlibEngine.createInflater({ windowBits: 15, keepContext: false })
+  const payload = new MessageDeflater(stored, { keepContext: false }).compress(Buffer.from('plain'))!
+  t.equal(Buffer.from(new MessageInflater(inflaterOf).inflate(payload)).toString(), 'plain')
+})
