@@ -49,7 +49,7 @@ if (cluster.isPrimary) {
   for (let i = 0; i < workers; i++) cluster.fork()
 } else {
   const upgrader = new Upgrader({ onBeforeUpgrade: () => [['X-Worker', String(process.pid)]] })
-  const server = webSocketServer(upgrader, echoMessages)
+  const server = webSocketServer(upgrader, (socket, head) => echoMessages(socket, head))
   // Port 0 in a cluster: the primary picks one free port and every worker shares it.
   server.listen(port, '127.0.0.1')
   // If the primary goes away without killing us, so do we.

@@ -10,5 +10,5 @@ import { listen, webSocketServer } from './lib/server.js'
 const { port } = exampleArgs(8080)
 const upgrader = new Upgrader()
 
-const server = webSocketServer(upgrader, echoMessages)
+const server = webSocketServer(upgrader, (socket, head) => echoMessages(socket, head))
 listen(server, port, (actual) => `echo at ws://127.0.0.1:${actual}/, try: pnpm exec tsx examples/client.ts ws://127.0.0.1:${actual}/ hello`)

@@ -2,19 +2,30 @@
 // DataReader hands over each whole message (a view of the socket's chunk when it arrived in
 // one piece) and a BatchWriter sends the answers of one tick in one socket write. No streams,
 // no promises per message. While the peer does not read, the socket is paused, so memory
-// stays bounded.
+// stays bounded. With a compressor and a decompressor (deflate-echo.ts), messages are
+// decompressed as they arrive and compressed as they are written.
 import type { Duplex } from 'node:stream'
-import { BatchWriter, readClientData } from '@ws-toolkit/ws-util'
+import { BatchWriter, type MessageCompressor, type MessageDecompressor, readClientData } from '@ws-toolkit/ws-util'
 
-export function echoMessages(socket: Duplex, head: Uint8Array): void {
-  const writer = new BatchWriter(socket, { side: 'server' })
+export interface EchoOptions {
+  compressor?: MessageCompressor
+  decompressor?: MessageDecompressor
+  /** The connection ended (see DataHandler.onClose), with how many messages it echoed. */
+  onClose?(reason: Error, messages: number): void
+}
+
+export function echoMessages(socket: Duplex, head: Uint8Array, options: EchoOptions = {}): void {
+  const writer = new BatchWriter(socket, { side: 'server', compressor: options.compressor })
   const resume = () => socket.resume()
+  let messages = 0
   readClientData(socket, head, {
     onMessage(opCode, data) {
+      messages++
       if (!writer.writeMessage(opCode, data) && !socket.isPaused()) {
         socket.pause()
         socket.once('drain', resume)
       }
     },
-  }, { writer })
+    onClose: (reason) => options.onClose?.(reason, messages),
+  }, { writer, decompressor: options.decompressor })
 }

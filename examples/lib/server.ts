@@ -3,11 +3,14 @@
 // listen() that prints the "listening on 127.0.0.1:N" line the tests wait for.
 import type { Server as HttpServer } from 'node:http'
 import { createServer, type Server, type Socket } from 'node:net'
-import type { Upgrader } from '@ws-toolkit/ws-core'
+import type { Extension, Upgrader } from '@ws-toolkit/ws-core'
 import { acceptSocket } from '@ws-toolkit/ws-util'
 
-/** webSocketServer calls `onOpen` with each upgraded socket and the bytes that came behind its handshake. */
-export function webSocketServer(upgrader: Upgrader, onOpen: (socket: Socket, head: Uint8Array) => void): Server {
+/**
+ * webSocketServer calls `onOpen` with each upgraded socket, the bytes that came behind its
+ * handshake, and the extensions the upgrader accepted.
+ */
+export function webSocketServer(upgrader: Upgrader, onOpen: (socket: Socket, head: Uint8Array, extensions: Extension[]) => void): Server {
   return createServer(async (socket) => {
     let accepted
     try {
@@ -15,7 +18,7 @@ export function webSocketServer(upgrader: Upgrader, onOpen: (socket: Socket, hea
     } catch {
       return // refused (and answered), timed out or gone
     }
-    onOpen(accepted.socket, accepted.head)
+    onOpen(accepted.socket, accepted.head, accepted.extensions)
   })
 }
 
