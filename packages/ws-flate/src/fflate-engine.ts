@@ -1,17 +1,20 @@
 import { Deflate, Inflate, inflateSync } from 'fflate'
-import { type DeflateEngine, type DeflaterOptions, type InflaterOptions, maxExpansion, type RawDeflater, type RawInflater, type Sink } from './engine.js'
+import type { DeflateEngine, DeflaterOptions, InflaterOptions, RawDeflater, RawInflater, Sink } from './engine.js'
 import { History } from './history.js'
 
 /**
  * fflate's Deflate keeps its state in `s` (fflate 0.8.3, which package.json pins exactly):
  * after a flush, `r` holds the last, partial output byte (`r >> 3`) and how many of its bits
- * are used (`r & 7`); that byte has not been emitted yet.
+ * are used (`r & 7`); that byte has not been emitted yet. `h` and `p` are its hash chains
+ * (made at its first flush), `i`, `w`, `z` positions in its buffer, `l` the final flag.
  */
 interface DeflateState {
   r?: number
+  h?: Uint16Array
+  p?: Uint16Array
 }
 interface DeflateInternals {
-  s: DeflateState
+  s: DeflateState & { l: number; i: number; w: number; z: number }
 }
 
 /**
@@ -44,21 +47,29 @@ function concat(chunks: Uint8Array[]): Uint8Array {
   return out
 }
 
+/**
+ * mem sets fflate's hash table to 2^(12 + mem) entries: 4 is 64 Ki entries (128 KiB). fflate's
+ * streaming default is 2^20 (2 MiB per connection); zlib's default, 2^15.
+ */
+const mem = 4
+/** Input is pushed in pieces of at most 64 KiB: larger ones would grow fflate's buffer, for good. */
+const maxPush = 65536
+
 class FflateDeflater implements RawDeflater {
   private readonly level: number
-  private deflate!: Deflate
+  private readonly deflate: Deflate
   private readonly chunks: Uint8Array[] = []
 
   constructor(options: DeflaterOptions) {
     if (options.windowBits < 15) throw new RangeError('the fflate engine cannot limit its window below 15 bits: negotiate with minWindowBits 15')
     this.level = options.level ?? 6
-    this.reset()
+    this.deflate = new Deflate({ level: this.level as 6, mem }, (chunk) => this.chunks.push(chunk))
   }
 
   write(data: Uint8Array, last: boolean): Uint8Array {
     const chunks = this.chunks
     chunks.length = 0
-    if (data.length > 0) this.deflate.push(data)
+    for (let at = 0; at < data.length; at += maxPush) this.deflate.push(data.subarray(at, at + maxPush))
     if (last) {
       this.deflate.flush()
       chunks.push(syncFlush((this.deflate as unknown as DeflateInternals).s))
@@ -68,21 +79,39 @@ class FflateDeflater implements RawDeflater {
     return out
   }
 
+  /**
+   * reset starts a new stream in the same Deflate, as its constructor would, but keeps its
+   * buffer and its hash chains, zeroed (a new Deflate would allocate 220 KiB): nothing can
+   * refer back past the reset, as the differential test without context takeover checks.
+   */
   reset(): void {
-    this.deflate = new Deflate({ level: this.level as 6 }, (chunk) => this.chunks.push(chunk))
+    const internals = this.deflate as unknown as DeflateInternals
+    const { h, p } = internals.s
+    internals.s = { l: 0, i: 32768, w: 32768, z: 32768, h: h?.fill(0), p: p?.fill(0) }
   }
 }
 
+/**
+ * fflateExpansion bounds fflate's output per input byte. Valid DEFLATE gives at most
+ * maxExpansion (1032), but fflate also decodes the reserved length symbols 286 and 287 (as
+ * lengths up to 261) instead of refusing them: 4 × 261.
+ */
+const fflateExpansion = 1044
 /**
  * fastInput: messages with at most this many compressed bytes are inflated in one call into
  * a scratch buffer shared by every inflater (inflation is synchronous), which can hold the
  * most they can expand to: no per-message output buffer, and bounded work even for a bomb.
  */
 const fastInput = 1022
-let scratch: Uint8Array | null = null
-
 /** finalBlock is an empty final fixed-Huffman block: fflate's one-shot inflate needs a BFINAL to stop. */
 const finalBlock = Uint8Array.of(0x03, 0x00)
+const scratchSize = (fastInput + finalBlock.length) * fflateExpansion
+let scratch: Uint8Array | null = null
+/** The shared scratch is in use: a sink that inflates on another inflater gets a buffer of its own. */
+let scratchBusy = false
+/** Streaming input is pushed to fflate in slices of 1 to 16 KiB (see FflateInflater.feed). */
+const minSlice = 1024
+const maxSlice = 16384
 
 class FflateInflater implements RawInflater {
   /** The window, kept for the next message (context takeover); null when each message stands alone. */
@@ -92,6 +121,9 @@ class FflateInflater implements RawInflater {
   private inputSize = 0
   /** The current message's streaming inflater, once it has outgrown the fast path. */
   private stream: Inflate | null = null
+  /** Streaming input waiting for a slice's worth. */
+  private pending: Uint8Array | null = null
+  private pendingSize = 0
   private sink: Sink | null = null
   private maxPiece = 0
 
@@ -103,12 +135,7 @@ class FflateInflater implements RawInflater {
     if (this.stream === null && this.inputSize + data.length <= fastInput) {
       this.input.set(data, this.inputSize)
       this.inputSize += data.length
-      if (!last) return
-      this.input.set(finalBlock, this.inputSize)
-      const size = this.inputSize + finalBlock.length
-      this.inputSize = 0
-      scratch ??= new Uint8Array((fastInput + finalBlock.length) * maxExpansion)
-      this.deliver(inflateSync(this.input.subarray(0, size), { out: scratch, dictionary: this.dictionary() }), sink, maxPiece)
+      if (last) this.inflateInput(sink, maxPiece)
       return
     }
     this.sink = sink
@@ -117,21 +144,58 @@ class FflateInflater implements RawInflater {
       this.stream = new Inflate({ dictionary: this.dictionary() }, (chunk) => this.deliver(chunk, this.sink!, this.maxPiece))
       const held = this.input.subarray(0, this.inputSize)
       this.inputSize = 0
-      this.push(held)
+      this.feed(held)
     }
-    this.push(data)
-    if (last) this.stream = null
+    this.feed(data)
+    if (!last) return
+    if (this.pendingSize > 0) this.stream.push(this.pending!.subarray(0, this.pendingSize))
+    this.pendingSize = 0
+    this.stream = null
+  }
+
+  /** inflateInput inflates the whole message held in `input` in one call (the fast path). */
+  private inflateInput(sink: Sink, maxPiece: number): void {
+    this.input.set(finalBlock, this.inputSize)
+    const input = this.input.subarray(0, this.inputSize + finalBlock.length)
+    this.inputSize = 0
+    const shared = scratchBusy ? null : (scratch ??= new Uint8Array(scratchSize))
+    scratchBusy = true
+    try {
+      this.deliver(inflateSync(input, { out: shared ?? new Uint8Array(scratchSize), dictionary: this.dictionary() }), sink, maxPiece)
+    } finally {
+      if (shared !== null) scratchBusy = false
+    }
   }
 
   /**
-   * push feeds the stream in slices: each slice's output is at most maxExpansion times its
-   * size, so slices of `maxPiece / maxExpansion` bytes (at least 1 KiB, for speed: each push
-   * allocates; at most 16 KiB) bound the work done past the limit to max(1 MiB, the limit)
-   * and 16 MiB.
+   * feed passes streaming input to fflate in slices. Each push copies what fflate holds and
+   * its 32 KiB window and allocates 128 KiB, so small pieces (a peer's one-byte fragments)
+   * are gathered first, to at least 1 KiB. Each slice's output is at most fflateExpansion
+   * times its size, so slices of `maxPiece / fflateExpansion` bytes (at most 16 KiB) bound
+   * the work done past the limit to about max(1 MiB, the limit) and 17 MiB.
    */
-  private push(data: Uint8Array): void {
-    const slice = Math.max(1024, Math.min(16384, Math.floor(this.maxPiece / maxExpansion)))
-    for (let at = 0; at < data.length; at += slice) this.stream!.push(data.subarray(at, at + slice))
+  private feed(data: Uint8Array): void {
+    const slice = Math.max(minSlice, Math.min(maxSlice, Math.floor(this.maxPiece / fflateExpansion)))
+    const pending = (this.pending ??= new Uint8Array(maxSlice))
+    let at = 0
+    while (at < data.length) {
+      if (this.pendingSize >= slice) {
+        this.stream!.push(pending.subarray(0, this.pendingSize)) // fflate copies what it keeps
+        this.pendingSize = 0
+      } else if (this.pendingSize === 0 && data.length - at >= slice) {
+        this.stream!.push(data.subarray(at, at + slice))
+        at += slice
+      } else {
+        const take = Math.min(slice - this.pendingSize, data.length - at)
+        pending.set(data.subarray(at, at + take), this.pendingSize)
+        this.pendingSize += take
+        at += take
+      }
+    }
+    if (this.pendingSize >= slice) {
+      this.stream!.push(pending.subarray(0, this.pendingSize))
+      this.pendingSize = 0
+    }
   }
 
   private dictionary(): Uint8Array | undefined {

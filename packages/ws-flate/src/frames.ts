@@ -3,6 +3,7 @@ import type { DeflateEngine } from './engine.js'
 import { fflateEngine } from './fflate-engine.js'
 import { MessageDeflater } from './message-deflater.js'
 import { MessageInflater } from './message-inflater.js'
+import { checkLevel } from './level.js'
 
 function checkWholeMessage(frame: Frame): void {
   const { fin, opCode } = frame.header
@@ -15,11 +16,14 @@ function checkWholeMessage(frame: Frame): void {
  * compressFrame returns a new frame with `frame`'s payload compressed as one message on its
  * own (no context takeover, a 15-bit window) and RSV1 set (RFC 7692 §6.1, §7.2.1); `frame` is
  * not changed and the new payload is a buffer of its own. Stateless and simple, not fast: it
- * sets up a compressor each call. Connections compress with a {@link PerMessageDeflate}.
+ * sets up a compressor each call. Connections compress with a {@link PerMessageDeflate}. On a
+ * connection whose own compressor keeps its context, sending such a frame must be followed by
+ * that compressor's `reset()` (ws-util's writers do it when given RSV1).
  */
 export function compressFrame(frame: Frame, options: { engine?: DeflateEngine; level?: number } = {}): Frame {
   checkWholeMessage(frame)
   if ((frame.header.rsv & Rsv1) !== 0) throw new RangeError('the frame is compressed already (RSV1)')
+  checkLevel(options.level)
   const raw = (options.engine ?? fflateEngine).createDeflater({ windowBits: 15, keepContext: false, level: options.level })
   try {
     const payload = new Uint8Array(new MessageDeflater(raw, { keepContext: false }).compress(frame.payload)!)

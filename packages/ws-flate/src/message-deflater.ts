@@ -64,6 +64,18 @@ export class MessageDeflater {
     return out.subarray(0, end)
   }
 
+  /**
+   * reset forgets the history and any unfinished message (RFC 7692 §7.1.1's reset): the next
+   * message refers to nothing sent before it. Call it after sending, on this connection, a
+   * message compressed elsewhere ({@link compressFrame}, a broadcast frame): the peer's window
+   * then holds bytes this compressor never saw. ws-util's writers call it for you, and after a
+   * message abandoned half-way.
+   */
+  reset(): void {
+    this.raw.reset()
+    this.messageBytes = 0
+  }
+
   /** close frees the engine's resources. */
   close(): void {
     this.raw.close?.()

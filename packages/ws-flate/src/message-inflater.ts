@@ -25,14 +25,16 @@ export class MessageInflater {
   private readonly raw: RawInflater
   private readonly maxMessageSize: number
   private size = 0
+  /** Compressed bytes of the current message so far. */
+  private input = 0
+  /** The most bytes the caller takes, in all, for the current message. */
+  private limit = 0
   private sink: Sink | null = null
   /** An error the caller's sink threw: passed on as it is. */
   private sinkError: unknown = null
   private readonly counted: Sink = (chunk) => {
     this.size += chunk.length
-    if (this.size > this.maxMessageSize) {
-      throw new LimitError(ErrorCode.MessageTooLarge, `message inflates to more than ${this.maxMessageSize} bytes`)
-    }
+    if (this.size > this.limit) throw new LimitError(ErrorCode.MessageTooLarge, `message inflates to more than ${this.limit} bytes`)
     try {
       this.sink!(chunk)
     } catch (error) {
@@ -50,16 +52,24 @@ export class MessageInflater {
 
   /**
    * write inflates the next piece of a compressed message's payload (read during the call
-   * only), passing output to `sink`: views valid during the call only.
+   * only), passing output to `sink`: views valid during the call only. `limit` lowers the
+   * message limit for the rest of this message to that many more bytes (a reader's own).
    */
-  write(piece: Uint8Array, sink: Sink): void {
-    this.run(piece, false, sink)
+  write(piece: Uint8Array, sink: Sink, limit?: number): void {
+    this.input += piece.length
+    this.run(piece, false, sink, limit)
   }
 
-  /** end finishes the message: the tail is added and the rest of its output goes to `sink`. */
-  end(sink: Sink): void {
-    this.run(syncTail, true, sink)
+  /**
+   * end finishes the message: the tail is added and the rest of its output goes to `sink`.
+   * A compressed message with no payload at all is not valid DEFLATE (an empty message is
+   * `00`, §7.2.3.6), but it can only mean an empty message: it is taken as one, and the
+   * engine is not touched (zlib would keep the tail as half a block).
+   */
+  end(sink: Sink, limit?: number): void {
+    if (this.input > 0) this.run(syncTail, true, sink, limit)
     this.size = 0
+    this.input = 0
   }
 
   /** inflate decompresses a whole message's payload into a new buffer of its own. */
@@ -86,11 +96,12 @@ export class MessageInflater {
     this.raw.close?.()
   }
 
-  private run(data: Uint8Array, last: boolean, sink: Sink): void {
+  private run(data: Uint8Array, last: boolean, sink: Sink, limit = Infinity): void {
     this.sink = sink
+    this.limit = Math.min(this.maxMessageSize, this.size + limit)
     try {
       // Pieces up to one byte past the limit: the one that crosses it is the last produced.
-      this.raw.write(data, last, this.counted, this.maxMessageSize - this.size + 1)
+      this.raw.write(data, last, this.counted, this.limit - this.size + 1)
     } catch (error) {
       if (error instanceof WebSocketError || error === this.sinkError) throw error
       throw new InvalidPayloadError(ErrorCode.InvalidCompressedData, `compressed message does not inflate: ${(error as Error).message}`)

@@ -1,6 +1,7 @@
 import type { Side } from '@ws-toolkit/ws-core'
 import type { DeflateEngine } from './engine.js'
 import { fflateEngine } from './fflate-engine.js'
+import { checkLevel } from './level.js'
 import { MessageDeflater } from './message-deflater.js'
 import { MessageInflater } from './message-inflater.js'
 import type { DeflateAgreement } from './negotiation.js'
@@ -34,7 +35,7 @@ export class PerMessageDeflate {
 
   constructor(agreement: DeflateAgreement, side: Side, options: PerMessageDeflateOptions = {}) {
     const { engine = fflateEngine, level, threshold = defaultThreshold, maxMessageSize } = options
-    if (level !== undefined && !(Number.isInteger(level) && level >= 1 && level <= 9)) throw new RangeError(`invalid level ${level}: 1 to 9`)
+    checkLevel(level)
     const server = side === 'server'
     const own = {
       windowBits: server ? agreement.serverMaxWindowBits : agreement.clientMaxWindowBits,

@@ -27,6 +27,7 @@ export class NativeStream {
   private readonly handle: ZlibHandle
   private readonly state: Uint32Array
   private error: Error | null = null
+  private closed = false
   /** Output goes here; the deflater grows it to hold a whole message. */
   out = Buffer.allocUnsafe(outputSize)
 
@@ -52,6 +53,8 @@ export class NativeStream {
    * `outEnd`. Returns the output end; `inLeft` and `outLeft` tell what remains.
    */
   step(flush: number, data: Uint8Array, inOffset: number, outOffset: number, outEnd: number): number {
+    // A closed handle used again fails a native assertion and aborts the process.
+    if (this.closed) throw new Error('zlib engine: used after close()')
     this.handle.writeSync(flush, data, inOffset, data.length - inOffset, this.out, outOffset, outEnd - outOffset)
     if (this.error !== null) throw this.error
     return outEnd - this.state[0]
@@ -66,6 +69,7 @@ export class NativeStream {
   }
 
   close(): void {
+    this.closed = true
     this.stream.close()
   }
 }
@@ -80,6 +84,8 @@ class ZlibDeflater implements RawDeflater {
 
   write(data: Uint8Array, last: boolean): Uint8Array {
     const native = this.native
+    // A buffer grown for a large message is let go once its output has been used.
+    if (native.out.length > outputSize) native.out = Buffer.allocUnsafe(outputSize)
     const flush = last ? Z_SYNC_FLUSH : Z_NO_FLUSH
     let inOffset = 0
     let end = 0

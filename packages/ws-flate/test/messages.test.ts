@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib'
 import fc from 'fast-check'
 import t from 'tap'
@@ -176,4 +177,116 @@ t.test('an engine of your own plugs in (the interface is all the message layer u
   const inflaterOf: RawInflater = zlibEngine.createInflater({ windowBits: 15, keepContext: false })
   const payload = new MessageDeflater(stored, { keepContext: false }).compress(Buffer.from('plain'))!
   t.equal(Buffer.from(new MessageInflater(inflaterOf).inflate(payload)).toString(), 'plain')
+})
+
+t.test('found in review: every fix has a case', async (t) => {
+  const tail = Buffer.of(0, 0, 0xff, 0xff)
+  const words = Buffer.from(Array.from({ length: 3000 }, (_, i) => `item${i % 50},`).join(''))
+
+  t.test('a closed zlib stream throws instead of aborting the process', async (t) => {
+    const deflater = zlibEngine.createDeflater({ windowBits: 15, keepContext: true })
+    deflater.close!()
+    deflater.close!()
+    t.throws(() => deflater.write(words, true), /used after close/)
+    const inflater = zlibEngine.createInflater({ windowBits: 15, keepContext: true })
+    inflater.close!()
+    t.throws(() => inflater.write(words, true, () => {}, 1 << 20), /used after close/)
+  })
+
+  t.test('fflate gathers small streaming pieces before pushing them', async (t) => {
+    const { Inflate } = await import('fflate')
+    const push = Inflate.prototype.push
+    let pushes = 0
+    Inflate.prototype.push = function (this: InstanceType<typeof Inflate>, ...args: Parameters<typeof push>) {
+      pushes++
+      return push.apply(this, args)
+    }
+    t.teardown(() => {
+      Inflate.prototype.push = push
+    })
+    const random = Buffer.from(Array.from({ length: 65536 }, (_, i) => (i * 2654435761) >>> 24 ^ (i >> 3)))
+    const payload = deflateRawSync(random, { ...sync, level: 0 }).subarray(0, -4) // stored blocks
+    const inflater = new MessageInflater(fflateEngine.createInflater({ windowBits: 15, keepContext: false }))
+    const out: Buffer[] = []
+    for (let i = 0; i < payload.length; i++) inflater.write(payload.subarray(i, i + 1), (c) => out.push(Buffer.from(c)))
+    inflater.end((c) => out.push(Buffer.from(c)))
+    t.ok(Buffer.concat(out).equals(random))
+    t.ok(pushes <= payload.length / 1024 + 2, `${pushes} pushes for ${payload.length} one-byte pieces`)
+  })
+
+  t.test('fflate reset zeroes its hash chains: a repeated message does not refer to the one before', async (t) => {
+    // Over 64 KiB, so that fflate's buffer has moved and its lookback holds the first message.
+    const long = Buffer.concat([words, words, words, words])
+    for (const engine of engines) {
+      const deflater = new MessageDeflater(engine.createDeflater({ windowBits: 15, keepContext: false }), { keepContext: false })
+      deflater.compress(long)
+      t.ok(inflateRawSync(Buffer.concat([deflater.compress(long)!, tail]), sync).equals(long), engine.name)
+    }
+  })
+
+  t.test('MessageDeflater.reset drops an unfinished message and the history', async (t) => {
+    for (const engine of engines) {
+      const deflater = new MessageDeflater(engine.createDeflater({ windowBits: 15, keepContext: true }), { keepContext: true })
+      deflater.compress(words)
+      deflater.write(Buffer.from('SECRET-PARTIAL '), false)
+      deflater.reset()
+      const next = deflater.compress(words)!
+      t.equal(inflateRawSync(Buffer.concat([next, tail]), sync).toString(), words.toString(), `${engine.name}: alone, and without the abandoned bytes`)
+    }
+  })
+
+  t.test('an empty compressed payload is an empty message, and leaves the inflater as it was', async (t) => {
+    for (const engine of engines) {
+      const deflater = new MessageDeflater(engine.createDeflater({ windowBits: 15, keepContext: true }), { keepContext: true })
+      const inflater = new MessageInflater(engine.createInflater({ windowBits: 15, keepContext: true }))
+      t.equal(inflater.inflate(Buffer.from(deflater.compress(words)!)).length, words.length)
+      t.equal(inflater.inflate(new Uint8Array(0)).length, 0, engine.name)
+      t.equal(Buffer.from(inflater.inflate(Buffer.from(deflater.compress(words)!))).toString(), words.toString(), `${engine.name}: the next message still inflates`)
+    }
+  })
+
+  t.test("a caller's lower limit applies while inflating", async (t) => {
+    for (const engine of engines) {
+      const inflater = new MessageInflater(engine.createInflater({ windowBits: 15, keepContext: false }))
+      const payload = new MessageDeflater(engine.createDeflater({ windowBits: 15, keepContext: false }), { keepContext: false }).compress(words)!
+      t.throws(() => {
+        inflater.write(payload, () => {}, 1000)
+        inflater.end(() => {}, 1000)
+      }, { code: ErrorCode.MessageTooLarge, message: /more than 1000 bytes/ }, engine.name)
+    }
+  })
+
+  t.test('buffers grown for one large message are let go', async (t) => {
+    const large = randomBytes(1 << 21) // incompressible: 2 MiB of output
+    const zlibDeflater = zlibEngine.createDeflater({ windowBits: 15, keepContext: true }) as unknown as { write: RawDeflater['write']; native: { out: Buffer } }
+    zlibDeflater.write(large, true)
+    t.ok(zlibDeflater.native.out.length > 1 << 20, 'grown for the message')
+    zlibDeflater.write(words, true)
+    t.equal(zlibDeflater.native.out.length, 65536, 'back to 64 KiB')
+    const fflateDeflater = fflateEngine.createDeflater({ windowBits: 15, keepContext: true }) as unknown as { write: RawDeflater['write']; deflate: { b: Uint8Array } }
+    fflateDeflater.write(large, true)
+    t.ok(fflateDeflater.deflate.b.length <= 163840, `fflate's buffer stays at ${fflateDeflater.deflate.b.length} bytes`)
+  })
+
+  t.test('a sink that inflates on another fflate inflater does not overwrite what it was handed', async (t) => {
+    const one = new MessageInflater(fflateEngine.createInflater({ windowBits: 15, keepContext: false }))
+    const other = new MessageInflater(fflateEngine.createInflater({ windowBits: 15, keepContext: false }))
+    const compress = (text: string) => new Uint8Array(new MessageDeflater(fflateEngine.createDeflater({ windowBits: 15, keepContext: false }), { keepContext: false }).compress(Buffer.from(text))!)
+    const first = compress('first message, first message')
+    const second = compress('SECOND MESSAGE, SECOND MESSAGE')
+    let seen = ''
+    const sink = (chunk: Uint8Array) => {
+      other.inflate(second)
+      seen += Buffer.from(chunk).toString()
+    }
+    one.write(first, sink)
+    one.end(sink)
+    t.equal(seen, 'first message, first message')
+  })
+
+  t.test('compressFrame checks the level', async (t) => {
+    const { compressFrame } = await import('../src/index.js')
+    const { newTextFrame } = await import('@ws-toolkit/ws-core')
+    t.throws(() => compressFrame(newTextFrame('x'), { level: 0 }), RangeError)
+  })
 })

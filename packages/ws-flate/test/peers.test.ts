@@ -141,3 +141,19 @@ t.test('this client ↔ ws server, compression both ways', async (t) => {
     t.ok(read < total / 2 && serverRead < total / 2, `${name}: compressed both ways (${read} and ${serverRead} bytes for ${total})`)
   }
 })
+
+t.test('a close and a compressed frame in one packet: the engine is closed, then left alone (zlib would abort)', async (t) => {
+  const { url } = await ourServer(t, zlibEngine)
+  const { connect } = await import('node:net')
+  const { compileFrame, maskFrame, newCloseFrame, newTextFrame, Rsv1 } = await import('@ws-toolkit/ws-core')
+  const socket = connect(Number(new URL(url).port), '127.0.0.1')
+  socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n'
+    + 'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n')
+  await once(socket, 'data')
+  const compressed = newTextFrame(Buffer.from('f248cdc9c90700', 'hex'))
+  compressed.header.rsv = Rsv1
+  socket.write(Buffer.concat([compileFrame(maskFrame(newCloseFrame(1000))), compileFrame(maskFrame(compressed))]))
+  const [reply] = (await once(socket, 'data')) as [Buffer]
+  t.equal(reply.toString('hex'), '880203e8', 'the close is answered, and this process is still here')
+  socket.destroy()
+})

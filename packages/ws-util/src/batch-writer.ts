@@ -116,10 +116,15 @@ export class BatchWriter {
     return this.frame(fin, rsv, opCode, payload, false)
   }
 
-  /** frame queues one frame; a `borrowed` payload (a compressor's memory) is copied even when too large for the buffer. */
+  /**
+   * frame queues one frame; a `borrowed` payload (our compressor's memory) is copied even when
+   * too large for the buffer. A message compressed elsewhere (RSV1 given) resets our
+   * compressor: the peer's window now holds bytes it never saw, so it must not refer back.
+   */
   private frame(fin: boolean, rsv: number, opCode: number, payload: Uint8Array, borrowed: boolean): boolean {
     if (opCode >= OpCode.Close && (payload.length > 125 || !fin)) throw new RangeError('a control frame has FIN set and at most 125 bytes (RFC 6455 §5.5)')
     if (this.frameless) return true
+    if (!borrowed && (rsv & Rsv1) !== 0 && opCode !== OpCode.Continuation) this.compressor?.reset?.()
     const header = this.header
     header.fin = fin
     header.rsv = rsv

@@ -11,6 +11,13 @@ export interface MessageCompressor {
   compress(payload: Uint8Array): Uint8Array | null
   /** The next piece of a message sent in fragments, compressed; `last` ends the message. */
   write(piece: Uint8Array, last: boolean): Uint8Array
+  /**
+   * Forgets the history and any unfinished message: the next message refers to nothing sent
+   * before it. The writers call it after sending a message compressed elsewhere (RSV1 given:
+   * the peer's window now holds bytes this compressor never saw) and after a message
+   * abandoned half-way.
+   */
+  reset?(): void
 }
 
 /**
@@ -18,10 +25,14 @@ export interface MessageCompressor {
  * Output goes to `sink` as views valid during the call only; a sink that throws stops it.
  */
 export interface MessageDecompressor {
-  /** Decompresses the next piece of a compressed message's payload. */
-  write(piece: Uint8Array, sink: (chunk: Uint8Array) => void): void
+  /**
+   * Decompresses the next piece of a compressed message's payload. `limit` is how many more
+   * bytes of this message the reader takes: past it the sink throws, and a decompressor
+   * should not work far beyond it.
+   */
+  write(piece: Uint8Array, sink: (chunk: Uint8Array) => void, limit?: number): void
   /** The message's last piece was written: the rest of its output. */
-  end(sink: (chunk: Uint8Array) => void): void
+  end(sink: (chunk: Uint8Array) => void, limit?: number): void
 }
 
 /**
@@ -64,11 +75,11 @@ export class Inflation {
   }
 
   write(piece: Uint8Array): void {
-    this.decompressor.write(piece, this.checked)
+    this.decompressor.write(piece, this.checked, this.maxMessageSize - this.size)
   }
 
   end(): void {
-    this.decompressor.end(this.checked)
+    this.decompressor.end(this.checked, this.maxMessageSize - this.size)
     if (this.text && !this.utf8.end()) throw new InvalidPayloadError(ErrorCode.InvalidUtf8, 'decompressed text ends inside a UTF-8 sequence')
   }
 }

@@ -77,8 +77,11 @@ export class DataReader {
   /** The current message is compressed and being decompressed. */
   private inflating = false
   private readonly addInflated = (chunk: Uint8Array): void => {
-    // A copy: the decompressor's output is valid during the call only.
-    this.pieces.push(new Uint8Array(chunk))
+    // A copy (a Buffer of its own, like the reader's other messages): the decompressor's
+    // output is valid during the call only.
+    const copy = Buffer.allocUnsafeSlow(chunk.length)
+    copy.set(chunk)
+    this.pieces.push(copy)
     this.size += chunk.length
     if (this.pieces.length === maxPieces) this.gather(false)
   }
@@ -114,15 +117,17 @@ export class DataReader {
         this.firstFrame = true
         this.size = 0
         this.assembledSize = 0
-        this.inflating = this.inflation !== null && (header.rsv & Rsv1) !== 0
+        // Once the reader has ended, nothing more is decompressed: the decompressor may have
+        // been closed in onClose (frames behind a close in the same chunk still decode).
+        this.inflating = this.inflation !== null && (header.rsv & Rsv1) !== 0 && this.ended === null
         if (this.inflating) this.inflation!.start(header.opCode, this.addInflated)
       },
       onData: (payload, header) => {
-        if (this.inflating) this.inflation!.write(payload)
-        else this.add(payload, header)
+        if (!this.inflating) this.add(payload, header)
+        else if (this.ended === null) this.inflation!.write(payload)
       },
       onMessageEnd: (opCode, compressed) => {
-        if (this.inflating) this.inflation!.end()
+        if (this.inflating && this.ended === null) this.inflation!.end()
         const data = this.message()
         if (this.ended === null) this.handler.onMessage(opCode, data, compressed && !this.inflating)
       },

@@ -74,6 +74,12 @@ export class MessageReader {
   private readonly inflation: Inflation | null
   /** The current message is compressed and being decompressed. */
   private inflating = false
+  /** The decompressor's output is valid during the call only: the stream gets copies. */
+  private readonly pushCopy = (chunk: Uint8Array): void => {
+    const copy = Buffer.allocUnsafeSlow(chunk.length)
+    copy.set(chunk)
+    this.pushPiece(copy)
+  }
   private readonly pushPiece = (piece: Uint8Array): void => {
     if (this.discarding || this.current === null || this.ended !== null) return
     if (!this.current.stream.push(piece)) this.socket.pause()
@@ -98,8 +104,7 @@ export class MessageReader {
         stream.on('error', () => {})
         const compressed = (header.rsv & Rsv1) !== 0
         this.inflating = compressed && this.inflation !== null
-        // The decompressor's output is valid during the call only: the stream gets copies.
-        if (this.inflating) this.inflation!.start(header.opCode, (chunk) => this.pushPiece(new Uint8Array(chunk)))
+        if (this.inflating) this.inflation!.start(header.opCode, this.pushCopy)
         this.current = { opCode: header.opCode, compressed: compressed && !this.inflating, stream }
         this.discarding = false
         this.deliver(this.current)
@@ -189,6 +194,8 @@ export class MessageReader {
   end(reason: unknown): void {
     if (this.ended !== null) return
     this.ended = reason
+    // Nothing more is decompressed: the decompressor may be closed once the reader has ended.
+    this.inflating = false
     this.pongs.stop()
     if (this.current !== null && !this.current.stream.readableEnded) this.current.stream.destroy(reason as Error)
     this.waiting?.reject(reason)

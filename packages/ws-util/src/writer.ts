@@ -44,6 +44,8 @@ export class MessageWriter extends Writable {
   private readonly compressor: MessageCompressor | null
   private filled = 0
   private started = false
+  /** The compressor holds part of this message: it must be reset if the message is abandoned. */
+  private compressing = false
   private readonly header: Header = { fin: false, rsv: 0, opCode: 0, masked: false, mask: 0, length: 0 }
 
   constructor(socket: Writable, options: MessageWriterOptions) {
@@ -61,15 +63,28 @@ export class MessageWriter extends Writable {
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (this.compressor === null) return this.frames(chunk, false, callback)
+    this.compressing = true
     this.frames(this.compressor.write(chunk, false), true, callback)
   }
 
   override _final(callback: (error?: Error | null) => void): void {
     if (this.compressor === null) return this.sendBuffered(true, callback)
-    this.frames(this.compressor.write(new Uint8Array(0), true), true, (error) => {
+    const rest = this.compressor.write(new Uint8Array(0), true)
+    this.compressing = false
+    this.frames(rest, true, (error) => {
       if (error) callback(error)
       else this.sendBuffered(true, callback)
     })
+  }
+
+  /**
+   * A writer destroyed in the middle of a compressed message leaves its start in the
+   * compressor: reset it, or the connection's next message would carry those bytes.
+   */
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.compressing) this.compressor!.reset?.()
+    this.compressing = false
+    callback(error)
   }
 
   /**

@@ -105,6 +105,69 @@ t.test('the message limit counts decompressed bytes: 1009 while inflating', asyn
   t.equal(hex(wire.bytes()), '880203f1', 'close 1009')
 })
 
+t.test('nothing is decompressed once the reader has ended (a close and a compressed frame in one chunk)', async (t) => {
+  const wire = new Wire()
+  const { decompressor } = oneShotCompression()
+  // A closed zlib stream used again aborts the process (a native assertion): here, counted.
+  let closedEngine = false
+  let usedAfterClose = 0
+  const guarded = {
+    write: (piece: Uint8Array, sink: (chunk: Uint8Array) => void) => {
+      if (closedEngine) usedAfterClose++
+      decompressor.write(piece, sink)
+    },
+    end: (sink: (chunk: Uint8Array) => void) => {
+      if (closedEngine) usedAfterClose++
+      decompressor.end(sink)
+    },
+  }
+  const closed: Error[] = []
+  const messages: string[] = []
+  readClientData(wire, new Uint8Array(0), {
+    onMessage: (_op, data) => messages.push(text(data)),
+    onClose: (reason) => {
+      closed.push(reason)
+      closedEngine = true // as an application frees its decompressor when the connection ends
+    },
+  }, { decompressor: guarded })
+  const fragment = newFrame(OpCode.Text, false, Buffer.from('f248cd', 'hex'))
+  fragment.header.rsv = Rsv1
+  wire.feed(Buffer.concat([compressed(OpCode.Text, Buffer.from('before')), compileFrame(maskFrameWith(fragment, 7)), compileFrame(maskFrameWith(newFrame(OpCode.Close, true, Buffer.from([3, 232])), 9)),
+    compileFrame(maskFrameWith(newFrame(OpCode.Continuation, true, Buffer.from('c9c90700', 'hex')), 5)), compressed(OpCode.Text, Buffer.from('after'))]))
+  await tick()
+  t.same(messages, ['before'])
+  t.equal(usedAfterClose, 0, 'the decompressor was not used after the connection ended')
+  t.equal(closed.length, 1)
+  t.equal((closed[0] as { closeCode?: number }).closeCode, 1000, 'a clean close, no error from the closed decompressor')
+  wire.destroy()
+})
+
+t.test('a MessageReader ended mid-message decompresses nothing more, even in the same chunk', async (t) => {
+  const wire = new Wire()
+  const { decompressor } = oneShotCompression()
+  // A control handler that ends the reader (and would free its decompressor) on a ping.
+  const reader = new MessageReader(wire, new Uint8Array(0), { side: 'client', decompressor, onControl: (r) => r.end(new Error('the application is done')) })
+  const next = reader.next()
+  wire.feed(Buffer.from('4103f248cd' + '8900' + '8004c9c90700', 'hex'))
+  const message = await next
+  t.equal(decompressor.limits.length, 1, 'only the first fragment was decompressed')
+  await t.rejects(message.stream.toArray(), /the application is done/)
+  wire.destroy()
+})
+
+t.test('decompressed messages are Buffers of their own; the reader passes its limit on', async (t) => {
+  const wire = new Wire()
+  const { decompressor } = oneShotCompression()
+  const got: Uint8Array[] = []
+  readClientData(wire, new Uint8Array(0), { onMessage: (_op, data) => got.push(data) }, { decompressor, limits: { maxMessageSize: 5000 } })
+  wire.feed(compressed(OpCode.Binary, Buffer.alloc(3000, 1)))
+  await tick()
+  t.ok(Buffer.isBuffer(got[0]))
+  t.equal(got[0].buffer.byteLength, 3000, 'not a slice of a shared pool')
+  t.same(decompressor.limits, [5000, 5000], 'the whole limit, since nothing came out before the end')
+  wire.destroy()
+})
+
 t.test('output in many small pieces is gathered into one message', async (t) => {
   const { wire, messages } = inflatingReader(t, { pieceSize: 1 })
   const payload = Buffer.alloc(3000, 'ab')
@@ -190,6 +253,43 @@ t.test('BatchWriter compresses messages through its compressor, in order, RSV1 s
     t.equal(sent[3].payload.toString(), 'short')
     t.equal(inflate(sent[4].payload).toString(), 'Hello')
   }
+})
+
+t.test('a message compressed elsewhere resets the compressor: the peer window has bytes it never saw', async (t) => {
+  const sink = new Sink()
+  const { compressor } = oneShotCompression()
+  const writer = new BatchWriter(sink, { side: 'server', compressor })
+  writer.writeMessage(OpCode.Text, Buffer.from('ours'))
+  t.equal(compressor.resets, 0)
+  writer.writeMessage(OpCode.Text, Buffer.from('f248cdc9c90700', 'hex'), Rsv1)
+  t.equal(compressor.resets, 1, 'writeMessage with RSV1')
+  writer.writeFrame(false, Rsv1, OpCode.Binary, Buffer.from('f248', 'hex'))
+  writer.writeFrame(true, 0, OpCode.Continuation, Buffer.from('cdc9c90700', 'hex'))
+  t.equal(compressor.resets, 2, 'writeFrame starting a compressed message')
+  writer.writeFrame(true, 0, OpCode.Text, Buffer.from('plain'))
+  t.equal(compressor.resets, 2, 'an uncompressed message changes nothing')
+  await tick()
+})
+
+t.test('a MessageWriter destroyed mid-message resets the compressor; one that finished does not', async (t) => {
+  const { compressor } = oneShotCompression()
+  const sink = new Sink()
+  const finished = new MessageWriter(sink, { side: 'server', compressor })
+  finished.end(Buffer.from('whole'))
+  await once(finished, 'finish')
+  finished.destroy()
+  t.equal(compressor.resets, 0)
+  const abandoned = new MessageWriter(sink, { side: 'server', compressor })
+  abandoned.write(Buffer.from('SECRET-PARTIAL '))
+  await tick()
+  abandoned.destroy()
+  await once(abandoned, 'close')
+  t.equal(compressor.resets, 1)
+  t.equal(oneShotCompression().inflate(compressor.compress(Buffer.from('hello'))!).toString(), 'hello', 'the next message carries nothing of it')
+  const untouched = new MessageWriter(sink, { side: 'server' })
+  untouched.write(Buffer.from('x'))
+  untouched.destroy()
+  await once(untouched, 'close')
 })
 
 t.test('MessageWriter compresses as it streams: RSV1 on the first frame only', async (t) => {

@@ -105,6 +105,11 @@ export function oneShotCompression(options: { threshold?: number; pieceSize?: nu
   const inflating: Buffer[] = []
   const compressor = {
     calls: 0,
+    resets: 0,
+    reset(): void {
+      held.length = 0
+      compressor.resets++
+    },
     compress(payload: Uint8Array): Uint8Array | null {
       compressor.calls++
       return payload.length < threshold ? null : compressor.write(payload, true)
@@ -119,10 +124,14 @@ export function oneShotCompression(options: { threshold?: number; pieceSize?: nu
     },
   }
   const decompressor = {
-    write(piece: Uint8Array): void {
+    /** The limits the reader passed, call by call. */
+    limits: [] as (number | undefined)[],
+    write(piece: Uint8Array, _sink: unknown, limit?: number): void {
+      decompressor.limits.push(limit)
       inflating.push(Buffer.from(piece))
     },
-    end(sink: (chunk: Uint8Array) => void): void {
+    end(sink: (chunk: Uint8Array) => void, limit?: number): void {
+      decompressor.limits.push(limit)
       const data = Buffer.concat([...inflating.splice(0), Buffer.of(0, 0, 0xff, 0xff)])
       const out = inflateRawSync(data, { finishFlush: zlibConstants.Z_SYNC_FLUSH })
       for (let at = 0; at < out.length; at += pieceSize) sink(out.subarray(at, at + pieceSize))
