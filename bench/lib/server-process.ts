@@ -1,5 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import { getHeapStatistics, GCProfiler } from 'node:v8'
 
 /**
  * serverProcess forks `script --serve kind` (the benchmark file itself, in server mode), with
@@ -28,4 +30,56 @@ export async function rotatingRounds<K, R>(kinds: readonly K[], rounds: number, 
     }
   }
   return samples
+}
+
+/**
+ * serveExample runs `examples/NAME` in this (child) process, as it ships, with `--port 0` and
+ * `args`, and resolves with the port it prints ("listening on 127.0.0.1:N"). The example's
+ * console output is dropped from then on: it is not the benchmark's.
+ */
+export async function serveExample(name: string, args: string[]): Promise<number> {
+  const listening = new Promise<number>((resolve) => {
+    console.log = (line: string) => {
+      const match = /^listening on 127\.0\.0\.1:(\d+)/.exec(String(line))
+      if (match) resolve(Number(match[1]))
+    }
+  })
+  process.argv = [process.argv[0], name, '--port', '0', ...args]
+  await import(fileURLToPath(new URL(`../../examples/${name}`, import.meta.url)))
+  return listening
+}
+
+/**
+ * reportUsage sends the parent this server's `port`, then answers its 'start' and 'stop'
+ * messages with the CPU time (process.cpuUsage) and the bytes allocated on the JS heap
+ * (v8.GCProfiler: heap growth plus what each collection freed) between them.
+ */
+export function reportUsage(port: number): void {
+  let profiler: GCProfiler | null = null
+  let cpu = process.cpuUsage()
+  let used = 0
+  process.on('message', (message) => {
+    if (message === 'start') {
+      profiler = new GCProfiler()
+      profiler.start()
+      used = getHeapStatistics().used_heap_size
+      cpu = process.cpuUsage()
+      return
+    }
+    const cpuNow = process.cpuUsage(cpu)
+    const { statistics } = profiler!.stop()
+    let allocated = getHeapStatistics().used_heap_size - used
+    for (const gc of statistics) allocated += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize
+    process.send!({ cpuMicros: cpuNow.user + cpuNow.system, allocated })
+  })
+  process.send!({ port })
+}
+
+/** measureServer runs `work` (which returns seconds) while the server `child` measures itself (see reportUsage). */
+export async function measureServer(child: ChildProcess, work: () => Promise<number>): Promise<{ seconds: number; cpuMicros: number; allocated: number }> {
+  child.send('start')
+  const seconds = await work()
+  child.send('stop')
+  const [{ cpuMicros, allocated }] = (await once(child, 'message')) as [{ cpuMicros: number; allocated: number }]
+  return { seconds, cpuMicros, allocated }
 }

@@ -141,8 +141,8 @@ for (const engine of ['fflate', 'zlib']) {
   })
 }
 
-t.test('examples/deflate-echo.ts --no-context-takeover answers with both parameters', async (t) => {
-  const { port } = await runExample(t, 'deflate-echo', ['--no-context-takeover'])
+t.test('examples/deflate-echo.ts --no-context-takeover --level 1 answers with both parameters', async (t) => {
+  const { port } = await runExample(t, 'deflate-echo', ['--no-context-takeover', '--level', '1'])
   const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: { threshold: 0 } })
   // ws emits 'open' in the same tick as 'upgrade': listen for both first.
   const opened = once(ws, 'open')
