@@ -1,15 +1,13 @@
 import { execFile } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
-import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { constants, deflateRawSync } from 'node:zlib'
-import { chromium } from 'playwright-core'
 import t, { type Test } from 'tap'
 import WebSocket, { type PerMessageDeflateOptions } from 'ws'
 import { compileFrame, maskFrame, newBinaryFrame, Rsv1 } from '@ws-toolkit/ws-core'
+import { launchChromium } from './peers.js'
 import { runExample } from './run-example.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -93,18 +91,8 @@ for (const engine of ['fflate', 'zlib']) {
     }
 
     t.test('headless Chromium: it compresses both ways', async (t) => {
-      const profile = mkdtempSync(join(tmpdir(), 'chromium-'))
-      const browser = await chromium.launchPersistentContext(profile, {
-        executablePath: '/usr/bin/chromium',
-        headless: true,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-          '--disable-component-update', '--disable-sync'],
-      })
-      t.teardown(async () => {
-        await browser.close()
-        rmSync(profile, { recursive: true, force: true })
-      })
-      const page = await browser.newPage()
+      const browser = await launchChromium(t)
+  const page = await browser.newPage()
       const result = await page.evaluate(async (url) => {
         const ws = new WebSocket(url)
         ws.binaryType = 'arraybuffer'

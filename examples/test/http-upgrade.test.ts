@@ -1,13 +1,9 @@
 import { once } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { chromium } from 'playwright-core'
 import t from 'tap'
 import WebSocket from 'ws'
 import { compileFrame, maskFrameWith, newHeader, newTextFrame, readHeader } from '@ws-toolkit/ws-core'
-import { checkUndiciEcho, checkWsEcho } from './peers.js'
+import { checkUndiciEcho, checkWsEcho, launchChromium } from './peers.js'
 import { runExample, runToEnd } from './run-example.js'
 
 const { port } = await runExample(t, 'http-upgrade')
@@ -46,17 +42,7 @@ t.test('an invalid UTF-8 text message is failed with 1007', async (t) => {
 t.test('undici\'s WebSocket: text and binary', async (t) => checkUndiciEcho(t, url))
 
 t.test('headless Chromium: a page from loopback talks to the server', async (t) => {
-  const profile = mkdtempSync(join(tmpdir(), 'chromium-'))
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  })
-  t.teardown(async () => {
-    await browser.close()
-    rmSync(profile, { recursive: true, force: true })
-  })
+  const browser = await launchChromium(t)
   const page = await browser.newPage()
   await page.goto(`http://127.0.0.1:${port}/`)
   const result = await page.evaluate(async (url) => {

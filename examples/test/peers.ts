@@ -1,5 +1,9 @@
 // Real peers against an echo server: the ws client and undici's WebSocket.
 import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type BrowserContext, chromium } from 'playwright-core'
 import type { Test } from 'tap'
 import { WebSocket as UndiciWebSocket } from 'undici'
 import WebSocket from 'ws'
@@ -54,4 +58,23 @@ export async function checkUndiciEcho(t: Test, url: string): Promise<void> {
   const closed = new Promise<number>((resolve) => (ws.onclose = (event) => resolve(event.code)))
   ws.close(1000)
   t.equal(await closed, 1000)
+}
+
+/**
+ * launchChromium starts Debian's headless Chromium with a fresh profile, closed and removed at
+ * teardown.
+ */
+export async function launchChromium(t: Test): Promise<BrowserContext> {
+  const profile = mkdtempSync(join(tmpdir(), 'chromium-'))
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  })
+  t.teardown(async () => {
+    await browser.close()
+    rmSync(profile, { recursive: true, force: true })
+  })
+  return browser
 }

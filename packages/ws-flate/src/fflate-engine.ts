@@ -1,5 +1,6 @@
 import { Deflate, Inflate, inflateSync } from 'fflate'
 import type { DeflateEngine, DeflaterOptions, InflaterOptions, RawDeflater, RawInflater, Sink } from './engine.js'
+import { concat } from './concat.js'
 import { History } from './history.js'
 
 /**
@@ -34,19 +35,6 @@ export function syncFlush(state: DeflateState): Uint8Array {
   return bits <= 5 ? Uint8Array.of(r >>> 3, 0, 0, 0xff, 0xff) : Uint8Array.of(r >>> 3, 0, 0, 0, 0xff, 0xff)
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]
-  let size = 0
-  for (const chunk of chunks) size += chunk.length
-  const out = new Uint8Array(size)
-  size = 0
-  for (const chunk of chunks) {
-    out.set(chunk, size)
-    size += chunk.length
-  }
-  return out
-}
-
 /**
  * mem sets fflate's hash table to 2^(12 + mem) entries: 4 is 64 Ki entries (128 KiB). fflate's
  * streaming default is 2^20 (2 MiB per connection); zlib's default, 2^15.
@@ -74,7 +62,7 @@ class FflateDeflater implements RawDeflater {
       this.deflate.flush()
       chunks.push(syncFlush((this.deflate as unknown as DeflateInternals).s))
     }
-    const out = chunks.length === 0 ? new Uint8Array(0) : concat(chunks)
+    const out = concat(chunks)
     chunks.length = 0
     return out
   }

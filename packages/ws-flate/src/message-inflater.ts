@@ -1,4 +1,5 @@
 import { ErrorCode, InvalidPayloadError, LimitError, WebSocketError } from '@ws-toolkit/ws-core'
+import { concat } from './concat.js'
 import { type RawInflater, type Sink, syncTail } from './engine.js'
 
 /** MessageInflaterOptions configures a {@link MessageInflater}. */
@@ -9,8 +10,6 @@ export interface MessageInflaterOptions {
 
 /** defaultMaxMessageSize is ws-util's default message limit too: 64 MiB. */
 export const defaultMaxMessageSize = 64 << 20
-
-const empty = new Uint8Array(0)
 
 /**
  * MessageInflater decompresses the messages a peer sends (RFC 7692 §7.2.2): the pieces of a
@@ -78,17 +77,7 @@ export class MessageInflater {
     const keep: Sink = (chunk) => pieces.push(new Uint8Array(chunk)) // a copy (slice() on a Buffer would be a view)
     this.write(payload, keep)
     this.end(keep)
-    if (pieces.length === 0) return empty
-    if (pieces.length === 1) return pieces[0]
-    let size = 0
-    for (const piece of pieces) size += piece.length
-    const out = new Uint8Array(size)
-    size = 0
-    for (const piece of pieces) {
-      out.set(piece, size)
-      size += piece.length
-    }
-    return out
+    return concat(pieces)
   }
 
   /** close frees the engine's resources. */
