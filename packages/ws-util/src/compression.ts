@@ -83,3 +83,10 @@ export class Inflation {
     if (this.text && !this.utf8.end()) throw new InvalidPayloadError(ErrorCode.InvalidUtf8, 'decompressed text ends inside a UTF-8 sequence')
   }
 }
+
+/** ownCopy copies a decompressor's output (valid during its call only) into a Buffer of its own, not a pool slice. */
+export function ownCopy(chunk: Uint8Array): Buffer {
+  const copy = Buffer.allocUnsafeSlow(chunk.length)
+  copy.set(chunk)
+  return copy
+}

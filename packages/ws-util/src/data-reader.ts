@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream'
 import { CloseCode, type Header, OpCode, Rsv1, type Side, WebSocketError } from '@ws-toolkit/ws-core'
 import { BatchWriter } from './batch-writer.js'
-import { Inflation, type MessageDecompressor } from './compression.js'
+import { Inflation, type MessageDecompressor, ownCopy } from './compression.js'
 import { answerControl, PongGate } from './control.js'
 import { type DecoderLimits, defaultDecoderLimits, FrameDecoder } from './decoder.js'
 import { AbnormalClosureError } from './errors.js'
@@ -77,11 +77,7 @@ export class DataReader {
   /** The current message is compressed and being decompressed. */
   private inflating = false
   private readonly addInflated = (chunk: Uint8Array): void => {
-    // A copy (a Buffer of its own, like the reader's other messages): the decompressor's
-    // output is valid during the call only.
-    const copy = Buffer.allocUnsafeSlow(chunk.length)
-    copy.set(chunk)
-    this.pieces.push(copy)
+    this.pieces.push(ownCopy(chunk))
     this.size += chunk.length
     if (this.pieces.length === maxPieces) this.gather(false)
   }

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream'
 import { Readable } from 'node:stream'
 import { CloseCode, compileFrame, encodeCloseBody, maskFrame, newFrame, OpCode, Rsv1, type Side, WebSocketError } from '@ws-toolkit/ws-core'
-import { Inflation, type MessageDecompressor } from './compression.js'
+import { Inflation, type MessageDecompressor, ownCopy } from './compression.js'
 import { answerControl, PongGate } from './control.js'
 import { type DecoderLimits, defaultDecoderLimits, FrameDecoder } from './decoder.js'
 import { AbnormalClosureError } from './errors.js'
@@ -75,11 +75,7 @@ export class MessageReader {
   /** The current message is compressed and being decompressed. */
   private inflating = false
   /** The decompressor's output is valid during the call only: the stream gets copies. */
-  private readonly pushCopy = (chunk: Uint8Array): void => {
-    const copy = Buffer.allocUnsafeSlow(chunk.length)
-    copy.set(chunk)
-    this.pushPiece(copy)
-  }
+  private readonly pushCopy = (chunk: Uint8Array): void => this.pushPiece(ownCopy(chunk))
   private readonly pushPiece = (piece: Uint8Array): void => {
     if (this.discarding || this.current === null || this.ended !== null) return
     if (!this.current.stream.push(piece)) this.socket.pause()
