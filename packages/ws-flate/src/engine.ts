@@ -81,10 +81,3 @@ export interface DeflateEngine {
 
 /** syncTail is the empty stored block's last 4 bytes, which RFC 7692 §7.2.1 removes and §7.2.2 adds back. */
 export const syncTail: Uint8Array = Uint8Array.of(0x00, 0x00, 0xff, 0xff)
-
-/**
- * maxExpansion bounds DEFLATE's output per input byte: a 258-byte match costs at least two
- * bits (a 1-bit length code and a 1-bit distance code), so one byte of input yields at most
- * 4 × 258 = 1032 bytes.
- */
-export const maxExpansion = 1032

@@ -44,14 +44,12 @@ const mem = 4
 const maxPush = 65536
 
 class FflateDeflater implements RawDeflater {
-  private readonly level: number
   private readonly deflate: Deflate
   private readonly chunks: Uint8Array[] = []
 
   constructor(options: DeflaterOptions) {
     if (options.windowBits < 15) throw new RangeError('the fflate engine cannot limit its window below 15 bits: negotiate with minWindowBits 15')
-    this.level = options.level ?? 6
-    this.deflate = new Deflate({ level: this.level as 6, mem }, (chunk) => this.chunks.push(chunk))
+    this.deflate = new Deflate({ level: (options.level ?? 6) as 6, mem }, (chunk) => this.chunks.push(chunk))
   }
 
   write(data: Uint8Array, last: boolean): Uint8Array {
@@ -80,8 +78,9 @@ class FflateDeflater implements RawDeflater {
 }
 
 /**
- * fflateExpansion bounds fflate's output per input byte. Valid DEFLATE gives at most
- * maxExpansion (1032), but fflate also decodes the reserved length symbols 286 and 287 (as
+ * fflateExpansion bounds fflate's output per input byte. Valid DEFLATE gives at most 1032 (a
+ * 258-byte match costs at least two bits: a 1-bit length code and a 1-bit distance code),
+ * but fflate also decodes the reserved length symbols 286 and 287 (as
  * lengths up to 261) instead of refusing them: 4 × 261.
  */
 const fflateExpansion = 1044

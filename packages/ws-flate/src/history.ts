@@ -32,9 +32,4 @@ export class History {
   view(): Uint8Array {
     return this.buffer.subarray(Math.max(0, this.end - windowSize), this.end)
   }
-
-  /** clear forgets everything (no context takeover). */
-  clear(): void {
-    this.end = 0
-  }
 }

@@ -6,7 +6,7 @@
  */
 export * from './parameters.js'
 export * from './negotiation.js'
-export { type DeflateEngine, type DeflaterOptions, type InflaterOptions, maxExpansion, type RawDeflater, type RawInflater, type Sink, syncTail } from './engine.js'
+export { type DeflateEngine, type DeflaterOptions, type InflaterOptions, type RawDeflater, type RawInflater, type Sink, syncTail } from './engine.js'
 export { fflateEngine } from './fflate-engine.js'
 export * from './message-deflater.js'
 export * from './message-inflater.js'

@@ -155,8 +155,6 @@ t.test('History keeps the last 32 KiB, whatever the appends', async (t) => {
       all = Buffer.concat([all, chunk]).subarray(-32768)
       if (!Buffer.from(history.view()).equals(all)) throw new Error('differs')
     }
-    history.clear()
-    if (history.view().length !== 0) throw new Error('not cleared')
   }), { numRuns: 200 })
   t.pass()
 })
