@@ -1,0 +1,55 @@
+// The fuzzing client: it attacks a server under test, one connection a case, and judges what
+// the server does. The opening handshake is ws-util's dial; everything after it is the
+// fuzzer's own (Session), so the server's frames are judged by code that is not the code
+// under test.
+import { dial } from '@ws-toolkit/ws-util'
+import { acceptResponse, type DeflateAgreement, deflateOffer } from '@ws-toolkit/ws-flate'
+import type { Case } from './case.js'
+import { DeflateContext } from './deflate-context.js'
+import { caseResult, type CaseResult } from './result.js'
+import { defaultTimeouts, Session, type SessionTimeouts } from './session.js'
+import { judge } from './verdict.js'
+
+/** The fuzzer's compressor is node:zlib, which keeps to any window from 9 bits. */
+export const fuzzerMinWindowBits = 9
+
+/** runServerCase plays `testCase` against the WebSocket server at `url`. */
+export async function runServerCase(url: string, testCase: Case, timeouts: SessionTimeouts = defaultTimeouts): Promise<CaseResult> {
+  const started = performance.now()
+  const failed = (reason: string) => caseResult(testCase, { verdict: 'FAILED', reason }, performance.now() - started)
+  const options = testCase.compression === undefined ? null : { ...testCase.compression.options, minWindowBits: fuzzerMinWindowBits }
+  const offer = options === null ? null : deflateOffer(options)
+  let dialed
+  try {
+    dialed = await dial(url, { extensions: offer === null ? [] : [offer], timeoutMs: timeouts.closeMs * 2 })
+  } catch (error) {
+    return failed(`the opening handshake failed: ${(error as Error).message}`)
+  }
+  let agreement: DeflateAgreement | undefined
+  if (offer !== null) {
+    try {
+      if (dialed.extensions.length === 0) throw new Error('the server declined permessage-deflate')
+      agreement = acceptResponse(offer, dialed.extensions[0], options!)
+    } catch (error) {
+      dialed.socket.destroy()
+      return failed((error as Error).message)
+    }
+    // A window the offer named binds the fuzzer even where the response does not repeat it (RFC 7692 §7.1.2.2).
+    agreement.clientMaxWindowBits = Math.min(agreement.clientMaxWindowBits, options!.clientMaxWindowBits ?? 15)
+  }
+  const session = new Session(dialed.socket, dialed.head, 'client', agreement === undefined ? null : new DeflateContext(agreement, 'client'), timeouts)
+  await testCase.run(session)
+  const observed = await session.finish(testCase.ok, testCase.timeoutMs)
+  return caseResult(testCase, judge(testCase, observed, 'client'), performance.now() - started, observed, agreement)
+}
+
+/** runServerCases plays every case in order, one at a time, calling `onResult` after each. */
+export async function runServerCases(url: string, cases: Case[], timeouts: SessionTimeouts = defaultTimeouts, onResult?: (result: CaseResult) => void): Promise<CaseResult[]> {
+  const results: CaseResult[] = []
+  for (const testCase of cases) {
+    const result = await runServerCase(url, testCase, timeouts)
+    results.push(result)
+    onResult?.(result)
+  }
+  return results
+}
