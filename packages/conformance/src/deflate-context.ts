@@ -1,13 +1,20 @@
 // The fuzzer's permessage-deflate (RFC 7692), on node:zlib rather than ws-flate, so that a
 // peer's compression is judged by an independent implementation. Context takeover is a preset
 // dictionary: the last 2^windowBits bytes of the previous messages, which is exactly the
-// window a peer that keeps its context holds. Inflating with the agreed window makes a peer
-// that reaches further back than it agreed to fail ("invalid distance too far back").
+// window a peer that keeps its context holds. Inflating with the agreed window (and small
+// output buffers) makes a peer that reaches further back than it agreed to fail ("invalid
+// distance too far back").
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib'
 import type { DeflateAgreement } from '@ws-toolkit/ws-flate'
 import type { Role } from './case.js'
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
+/**
+ * zlib checks a distance against its window only for bytes that left the current output
+ * buffer: inflating into 64-byte buffers (node:zlib's smallest) makes it check every
+ * reference that reaches more than 63 bytes past the agreed window.
+ */
+const inflateChunk = 64
 const empty = Buffer.alloc(0)
 
 /** One direction's state: its window and, with context takeover, the history it keeps. */
@@ -51,7 +58,9 @@ export class DeflateContext {
    * context; throws zlib's error for data that does not inflate that way.
    */
   decompress(payload: Uint8Array): Uint8Array {
-    const out = inflateRawSync(Buffer.concat([payload, tail]), { windowBits: this.peer.windowBits, dictionary: this.peer.dictionary(), finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: 64 << 20 })
+    const out = inflateRawSync(Buffer.concat([payload, tail]), {
+      windowBits: this.peer.windowBits, dictionary: this.peer.dictionary(), finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: 64 << 20, chunkSize: inflateChunk,
+    })
     this.peer.remember(out)
     return out
   }

@@ -54,9 +54,9 @@ export function startServer(program: Program, timeoutMs = 30_000): Promise<Runni
   })
 }
 
-/** runClient runs `program` with `url` appended and resolves with its exit code; it is killed after `timeoutMs`. */
-export async function runClient(program: Program, url: string, timeoutMs: number): Promise<number | null> {
-  const child = spawn(program[0], [...program.slice(1), url], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] })
+/** runClient runs `program` and resolves with its exit code; it is killed after `timeoutMs`. */
+export async function runClient(program: Program, timeoutMs: number): Promise<number | null> {
+  const child = spawn(program[0], program.slice(1), { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] })
   const timer = setTimeout(() => child.kill(), timeoutMs)
   const [code] = await once(child, 'exit')
   clearTimeout(timer)

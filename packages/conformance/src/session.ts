@@ -87,6 +87,8 @@ export class Session {
   private tcpClosedBy: 'peer' | 'fuzzer' | 'timeout' | null = null
   private tcpClosedAt = 0
   private closed = false
+  /** The fuzzer failed the connection for the peer's breach. */
+  private failing = false
   private syncs = 0
   /** The peer's message in progress: opcode, compressed, frames' payloads. */
   private partial: { opCode: number; compressed: boolean; pieces: Uint8Array[] } | null = null
@@ -143,8 +145,13 @@ export class Session {
   }
 
   /** The peer has sent its close frame or the TCP connection is gone: nothing more will come. */
-  get over(): boolean {
+  private get ended(): boolean {
     return this.peerClose !== null || this.tcpClosedBy !== null
+  }
+
+  /** The case is over for the script: the connection ended, or the peer broke the protocol. */
+  get over(): boolean {
+    return this.ended || this.failing
   }
 
   get messages(): number {
@@ -153,8 +160,13 @@ export class Session {
 
   // --- the peer's side ---
 
+  /** The peer broke the protocol: the fuzzer fails the connection with 1002, as an endpoint must (§7.1.7), and the case is over. */
   private violation(what: string): void {
     if (this.violations.length < 20) this.violations.push(`${what} (at ${this.now()} ms)`)
+    if (!this.failing) {
+      if (!this.sentClose) this.close(1002)
+      this.failing = true
+    }
     this.wake()
   }
 
@@ -251,7 +263,7 @@ export class Session {
 
   /** The fuzzer stops writing once the peer has closed or TCP is gone. */
   private get stopped(): boolean {
-    return this.peerClose !== null || this.tcpClosedBy !== null || this.socket.destroyed
+    return this.ended || this.failing || this.socket.destroyed
   }
 
   private logSent(specs: FrameSpec[]): void {
@@ -325,12 +337,12 @@ export class Session {
     await this.until(() => this.over || this.events.some((event) => event.type === 'pong' && Buffer.from(event.data).toString() === token), this.timeouts.caseMs)
   }
 
-  /** waitForEnd waits up to `ms` for the peer's close frame or the end of TCP. */
+  /** waitForEnd waits up to `ms` for the peer's close frame, the end of TCP, or a breach. */
   waitForEnd(ms: number): Promise<boolean> {
     return this.until(() => this.over, ms)
   }
 
-  /** mark records that the script got this far, unless the peer has already closed. */
+  /** mark records that the script got this far, unless the case is already over. */
   mark(name: string): void {
     if (!this.over) this.events.push({ type: 'mark', name })
   }
@@ -359,8 +371,8 @@ export class Session {
       }
       if (!this.over) this.close(1000)
     }
-    await this.until(() => this.over, this.timeouts.closeMs)
-    if (this.peerClose === null && this.tcpClosedBy === null) {
+    await this.until(() => this.ended, this.timeouts.closeMs)
+    if (!this.ended) {
       // The peer never answered: as a server would, give up and close.
       this.tcpGone('timeout')
       this.socket.destroy()

@@ -8,7 +8,7 @@ import { WebSocketServer } from 'ws'
 const { values } = parseArgs({ options: { port: { type: 'string', default: '0' } } })
 const server = new WebSocketServer({ host: '127.0.0.1', port: Number(values.port), perMessageDeflate: true }, () => {
   const address = server.address()
-  console.log(`listening on 127.0.0.1:${typeof address === 'object' ? address.port : values.port}`)
+  console.log(`listening on 127.0.0.1:${typeof address === 'object' && address !== null ? address.port : values.port}`)
 })
 server.on('connection', (socket) => {
   socket.on('error', () => {})
