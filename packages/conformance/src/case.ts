@@ -71,9 +71,12 @@ export function mark(name: string): Event {
   return { type: 'mark', name }
 }
 
-/** The peer echoes `events` and answers the fuzzer's normal close with 1000. */
+/**
+ * The peer echoes `events` and answers the fuzzer's normal close with 1000, or with a close
+ * frame without a code (1005): echoing the code is usual, not required (§5.5.1).
+ */
 export function echoes(...events: Event[]): Outcome[] {
-  return [{ events, closedBy: 'fuzzer', codes: [1000] }]
+  return [{ events, closedBy: 'fuzzer', codes: [1000, 1005] }]
 }
 
 /** The peer answers the fuzzer's (first) close frame with one of `codes`, after `events`. */

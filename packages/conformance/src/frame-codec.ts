@@ -33,6 +33,9 @@ export function encodeFrame(spec: FrameSpec, masked: boolean): Uint8Array {
   return out.subarray(0, size + payload.length)
 }
 
+/** The largest frame the fuzzer takes from a peer (no case sends more than 16 MiB). */
+const maxFrame = 64 << 20
+
 /** ReceivedFrame is a frame as the peer sent it, payload unmasked into a buffer of its own. */
 export interface ReceivedFrame {
   opCode: number
@@ -65,6 +68,7 @@ export class FrameParser {
         this.needed = this.buffered + 1
         continue
       }
+      if (this.header.length > maxFrame) throw new RangeError(`a frame of ${this.header.length} bytes, more than the fuzzer takes (${maxFrame})`)
       const end = size + this.header.length
       if (bytes.length < end) {
         this.needed = end

@@ -7,7 +7,7 @@ import { acceptResponse, type DeflateAgreement, deflateOffer } from '@ws-toolkit
 import type { Case } from './case.js'
 import { DeflateContext } from './deflate-context.js'
 import { caseResult, type CaseResult } from './result.js'
-import { defaultTimeouts, Session, type SessionTimeouts } from './session.js'
+import { defaultTimeouts, type Observation, Session, type SessionTimeouts } from './session.js'
 import { judge } from './verdict.js'
 
 /** The fuzzer's compressor is node:zlib, which keeps to any window from 9 bits. */
@@ -27,20 +27,35 @@ export async function runServerCase(url: string, testCase: Case, timeouts: Sessi
   }
   let agreement: DeflateAgreement | undefined
   if (offer !== null) {
+    if (dialed.extensions.length === 0) {
+      dialed.socket.destroy()
+      return caseResult(testCase, { verdict: 'INFORMATIONAL', reason: 'the server declined permessage-deflate with these parameters, as RFC 7692 §5.1 allows: not tested' }, performance.now() - started)
+    }
     try {
-      if (dialed.extensions.length === 0) throw new Error('the server declined permessage-deflate')
       agreement = acceptResponse(offer, dialed.extensions[0], options!)
     } catch (error) {
       dialed.socket.destroy()
       return failed((error as Error).message)
     }
-    // A window the offer named binds the fuzzer even where the response does not repeat it (RFC 7692 §7.1.2.2).
+    // What the offer said of the client binds the fuzzer even where the response does not
+    // repeat it (RFC 7692 §7.1.1.2, §7.1.2.2): the server may rely on it.
     agreement.clientMaxWindowBits = Math.min(agreement.clientMaxWindowBits, options!.clientMaxWindowBits ?? 15)
+    agreement.clientNoContextTakeover ||= options!.clientNoContextTakeover ?? false
   }
   const session = new Session(dialed.socket, dialed.head, 'client', agreement === undefined ? null : new DeflateContext(agreement, 'client'), timeouts)
-  await testCase.run(session)
-  const observed = await session.finish(testCase.ok, testCase.timeoutMs)
+  const observed = await play(session, testCase)
   return caseResult(testCase, judge(testCase, observed, 'client'), performance.now() - started, observed, agreement)
+}
+
+/** play runs the case's script and finishes the session; a script that throws (a harness bug) ends the connection first. */
+export async function play(session: Session, testCase: Case): Promise<Observation> {
+  try {
+    await testCase.run(session)
+  } catch (error) {
+    session.destroy()
+    throw error
+  }
+  return session.finish(testCase.ok, testCase.timeoutMs)
 }
 
 /** runServerCases plays every case in order, one at a time, calling `onResult` after each. */

@@ -13,7 +13,7 @@ import { acceptHttpUpgrade } from '@ws-toolkit/ws-util'
 import { acceptOffer, type DeflateAgreement, extensionName } from '@ws-toolkit/ws-flate'
 import type { Case } from './case.js'
 import { DeflateContext } from './deflate-context.js'
-import { fuzzerMinWindowBits } from './fuzzing-client.js'
+import { fuzzerMinWindowBits, play } from './fuzzing-client.js'
 import { caseResult, type CaseResult } from './result.js'
 import { defaultTimeouts, Session, type SessionTimeouts } from './session.js'
 import { judge } from './verdict.js'
@@ -38,7 +38,10 @@ export class FuzzingServer {
     })
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => {})
-      void this.upgrade(req, socket, head)
+      this.upgrade(req, socket, head).catch((error: Error) => {
+        socket.destroy()
+        console.error(`fuzzing server: ${req.url}: ${error.stack}`)
+      })
     })
   }
 
@@ -116,10 +119,11 @@ export class FuzzingServer {
     if (options !== null && agreement === undefined) {
       session.close(1000)
       await session.finish([{ events: [], closedBy: 'fuzzer', codes: [1000] }])
-      result = caseResult(testCase, { verdict: 'FAILED', reason: 'the client made no permessage-deflate offer that the case could accept with its parameters' }, performance.now() - started)
+      result = caseResult(testCase, {
+        verdict: 'INFORMATIONAL', reason: 'the client made no permessage-deflate offer the case could accept with its parameters (RFC 7692 §5.1, §7.1.2.2 allow that): not tested',
+      }, performance.now() - started)
     } else {
-      await testCase.run(session)
-      const observed = await session.finish(testCase.ok, testCase.timeoutMs)
+      const observed = await play(session, testCase)
       result = caseResult(testCase, judge(testCase, observed, 'server'), performance.now() - started, observed, agreement)
     }
     const results = this.results.get(agent) ?? []

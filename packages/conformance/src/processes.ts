@@ -23,7 +23,9 @@ async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
   const exited = once(child, 'exit')
   child.kill()
+  const force = setTimeout(() => child.kill('SIGKILL'), 5000)
   await exited
+  clearTimeout(force)
 }
 
 /**
@@ -57,7 +59,7 @@ export function startServer(program: Program, timeoutMs = 30_000): Promise<Runni
 /** runClient runs `program` and resolves with its exit code; it is killed after `timeoutMs`. */
 export async function runClient(program: Program, timeoutMs: number): Promise<number | null> {
   const child = spawn(program[0], program.slice(1), { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] })
-  const timer = setTimeout(() => child.kill(), timeoutMs)
+  const timer = setTimeout(() => void stop(child), timeoutMs)
   const [code] = await once(child, 'exit')
   clearTimeout(timer)
   return code as number | null

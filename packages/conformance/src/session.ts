@@ -15,6 +15,8 @@ const Ping = 9
 const Pong = 10
 const settleToken = 'settle'
 const utf8 = new TextDecoder('utf-8', { fatal: true })
+/** The largest message the fuzzer takes from a peer (no case sends more than 16 MiB). */
+const maxMessage = 64 << 20
 /** Frames kept in a case's log; the rest are counted. */
 const maxLoggedFrames = 400
 
@@ -92,11 +94,16 @@ export class Session {
   private syncs = 0
   /** The peer's message in progress: opcode, compressed, frames' payloads. */
   private partial: { opCode: number; compressed: boolean; pieces: Uint8Array[] } | null = null
+  private partialBytes = 0
+  /** The fuzzer is writing a frame in pieces: its own control frames wait in `held` until the frame is whole. */
+  private chopping = false
+  private held: FrameSpec[] = []
 
   constructor(private readonly socket: Duplex & { setNoDelay?(noDelay: boolean): unknown }, head: Uint8Array, readonly role: Role, private readonly deflate: DeflateContext | null, private readonly timeouts: SessionTimeouts) {
     socket.setNoDelay?.(true)
     socket.on('data', (chunk: Buffer) => this.receive(chunk))
     socket.on('end', () => this.tcpGone('peer'))
+    socket.on('drain', () => this.wake())
     socket.on('error', () => this.tcpGone('peer'))
     socket.on('close', () => {
       this.tcpGone('peer')
@@ -164,7 +171,7 @@ export class Session {
   private violation(what: string): void {
     if (this.violations.length < 20) this.violations.push(`${what} (at ${this.now()} ms)`)
     if (!this.failing) {
-      if (!this.sentClose) this.close(1002)
+      if (!this.sentClose) this.reply(closeSpec(1002))
       this.failing = true
     }
     this.wake()
@@ -181,7 +188,11 @@ export class Session {
 
   private frame(frame: ReceivedFrame): void {
     this.log('received', frame.opCode, frame.fin, frame.rsv, frame.payload.length)
-    if (this.peerClose !== null) return this.violation(`a frame (opcode ${frame.opCode}) after the close frame (§5.5.1)`)
+    if (this.peerClose !== null) {
+      // §5.5.1 forbids data after a close; a control frame is logged and ignored.
+      if (frame.opCode < Close) this.violation(`a data frame (opcode ${frame.opCode}) after the close frame (§5.5.1)`)
+      return
+    }
     if (frame.masked !== (this.role === 'server')) {
       this.violation(this.role === 'server' ? 'an unmasked frame from a client (§5.3)' : 'a masked frame from a server (§5.1)')
     }
@@ -199,9 +210,12 @@ export class Session {
     }
     this.partial ??= { opCode: frame.opCode, compressed: (frame.rsv & 0b100) !== 0, pieces: [] }
     this.partial.pieces.push(frame.payload)
+    this.partialBytes += frame.payload.length
+    if (this.partialBytes > maxMessage) return this.violation(`a message of more than ${maxMessage} bytes, more than any case sends`)
     if (!frame.fin) return
     const { opCode, compressed, pieces } = this.partial
     this.partial = null
+    this.partialBytes = 0
     let data: Uint8Array = pieces.length === 1 ? pieces[0] : Buffer.concat(pieces)
     if (compressed) {
       try {
@@ -217,7 +231,7 @@ export class Session {
 
   private control(opCode: number, payload: Uint8Array): void {
     if (opCode === Ping) {
-      void this.send({ opCode: Pong, payload })
+      this.reply({ opCode: Pong, payload })
     } else if (opCode === Pong) {
       if (Buffer.from(payload).toString() === settleToken) this.settled = true
       else this.events.push({ type: 'pong', data: payload })
@@ -239,7 +253,7 @@ export class Session {
     }
     this.closedFirst ??= 'peer'
     // The answer goes out before the close is noted: from then on the fuzzer sends nothing.
-    if (!this.sentClose) this.close(validCloseCode(code) ? code : undefined)
+    if (!this.sentClose) this.reply(closeSpec(validCloseCode(code) ? code : undefined))
     this.peerClose = { code, reason, at: this.now(), late: this.settled }
     this.closingHandshakeDone()
     this.wake()
@@ -302,14 +316,43 @@ export class Session {
     await this.sendPieces(Buffer.concat(specs.map((spec) => this.encode(spec))), size, pauseMs)
   }
 
-  /** sendPieces writes raw bytes in pieces of `size` (see {@link sendChopped}); they are not logged as frames. */
+  /**
+   * sendPieces writes raw bytes in pieces of `size` (see {@link sendChopped}); they are not
+   * logged as frames. Pongs and closes the fuzzer owes meanwhile wait until the last piece is
+   * written, so they never land inside a frame: the bytes of one call should end on a frame
+   * boundary, or on the peer's close.
+   */
   async sendPieces(bytes: Uint8Array, size: number, pauseMs = 0): Promise<void> {
-    for (let at = 0; at < bytes.length; at += size) {
-      if (this.stopped) return
-      await this.drained(this.socket.write(bytes.subarray(at, at + size)))
-      await (pauseMs > 0 ? delay(pauseMs) : new Promise((resolve) => setImmediate(resolve)))
+    this.chopping = true
+    try {
+      for (let at = 0; at < bytes.length; at += size) {
+        if (this.stopped) return
+        await this.drained(this.socket.write(bytes.subarray(at, at + size)))
+        await (pauseMs > 0 ? delay(pauseMs) : new Promise((resolve) => setImmediate(resolve)))
+      }
+    } finally {
+      this.chopping = false
+      const held = this.held
+      this.held = []
+      for (const spec of held) this.reply(spec)
     }
   }
+
+  /** reply sends a frame the fuzzer owes the peer (a pong, a close), now or once a chopped frame is written. */
+  private reply(spec: FrameSpec): void {
+    if (spec.opCode === Close) {
+      this.sentClose = true
+      this.closedFirst ??= 'fuzzer'
+    }
+    if (this.chopping) {
+      this.held.push(spec)
+      return
+    }
+    if (this.tcpClosedBy !== null || this.socket.destroyed) return
+    this.logSent([spec])
+    this.socket.write(this.encode(spec))
+  }
+
 
   /**
    * sendMessage sends a data message, in fragments of `fragmentSize` payload bytes when given,
@@ -347,11 +390,17 @@ export class Session {
     if (!this.over) this.events.push({ type: 'mark', name })
   }
 
+  /** destroy drops the connection at once. */
+  destroy(): void {
+    this.tcpGone('fuzzer')
+    this.socket.destroy()
+  }
+
   /** close sends a close frame with `code` (none when undefined) and `reason`. */
   close(code?: number, reason: Uint8Array | string = ''): void {
-    const payload = code === undefined ? new Uint8Array(0) : Buffer.concat([Buffer.from([code >> 8, code & 0xff]), bytesOf(reason)])
-    void this.send({ opCode: Close, payload })
+    void this.send(closeSpec(code, reason))
   }
+
 
   /**
    * finish ends the case the way its outcomes say (waiting for the peer's failure, or for its
@@ -387,6 +436,10 @@ export class Session {
       violations: this.violations, frames: this.frames, framesNotLogged: this.framesNotLogged,
     }
   }
+}
+
+function closeSpec(code?: number, reason: Uint8Array | string = ''): FrameSpec {
+  return { opCode: Close, payload: code === undefined ? new Uint8Array(0) : Buffer.concat([Buffer.from([code >> 8, code & 0xff]), bytesOf(reason)]) }
 }
 
 function validUtf8(bytes: Uint8Array): boolean {

@@ -16,7 +16,7 @@ function closeWith(id: string, description: string, payload: Uint8Array, codes: 
   return { id, description: `Send a close frame with ${description}.`, expectation, rfc, run: (s) => s.send({ opCode: Close, payload }), ok: answersClose(codes) }
 }
 
-const validCodes = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999]
+const validCodes = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999, 1012, 1013, 1014]
 const invalidCodes = [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999]
 const big = new Uint8Array(256 * 1024).fill(0x2a)
 
@@ -57,7 +57,7 @@ export const closeCases: Case[] = [
   closeWith('7.3.6', 'code 1000 and a 124-byte reason (a 126-byte control frame)', closeBody(1000, '*'.repeat(124)), [1002], 'The peer answers with 1002: control frames carry at most 125 bytes.', 'RFC 6455 §5.5'),
   closeWith('7.5.1', 'code 1000 and a reason that is not valid UTF-8', closeBody(1000, Buffer.concat([Buffer.from('κόσμε'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('edited')])), [1007],
     'The peer answers with 1007.', 'RFC 6455 §5.5.1 (the reason is UTF-8), §8.1'),
-  ...validCodes.map((code, i) => closeWith(`7.7.${i + 1}`, `the valid code ${code}`, closeBody(code), [code, 1000], `The peer answers with ${code} (echoing it, as is usual) or 1000.`, 'RFC 6455 §5.5.1, §7.4.1, §7.4.2')),
+  ...validCodes.map((code, i) => closeWith(`7.7.${i + 1}`, `the valid code ${code}`, closeBody(code), [code, 1000, 1005], `The peer answers with ${code} (echoing it, as is usual), 1000, or no code.`, 'RFC 6455 §5.5.1, §7.4.1, §7.4.2 (1012-1014: the IANA registry)')),
   ...invalidCodes.map((code, i) => closeWith(`7.9.${i + 1}`, `the code ${code}, which must not be sent`, closeBody(code), [1002], 'The peer answers with 1002.', 'RFC 6455 §7.4.1, §7.4.2')),
   ...[5000, 65535].map((code, i) => closeWith(`7.13.${i + 1}`, `the code ${code}, past every range RFC 6455 defines`, closeBody(code), [1002], 'The peer answers with 1002.', 'RFC 6455 §7.4.2 (codes are defined up to 4999)')),
 ]

@@ -54,6 +54,8 @@ const validText = Buffer.from('Hello-µ@ßöäüàá-UTF-8!!')
 const surrogate = hex('ed a0 80')
 const badKosme = Buffer.concat([kosme, surrogate, Buffer.from('edited')])
 const beyond = hex('f4 90 80 80')
+/** Failing only after the ping barrier was answered, or (a peer that does not answer pings mid-message) after the rest was sent. */
+const lateFailures = [...fails(1007, pong('sync-1'), mark('rest sent')), ...fails(1007, mark('rest sent'))]
 
 export const utf8Cases: Case[] = [
   valid('6.1.1', 'empty, in one frame', new Uint8Array(0)),
@@ -89,10 +91,11 @@ export const utf8Cases: Case[] = [
     async run(s) {
       await s.send({ opCode: Text, fin: false, payload: kosme }, { opCode: Continuation, fin: false, payload: beyond })
       await s.sync()
+      s.mark('rest sent')
       await s.send({ opCode: Continuation, payload: 'edited' })
     },
     ok: fails(1007),
-    nonStrict: fails(1007, pong('sync-1')),
+    nonStrict: lateFailures,
   },
   {
     id: '6.4.2',
@@ -102,10 +105,11 @@ export const utf8Cases: Case[] = [
     async run(s) {
       await s.send({ opCode: Text, fin: false, payload: Buffer.concat([kosme, beyond.subarray(0, 1)]) }, { opCode: Continuation, fin: false, payload: beyond.subarray(1) })
       await s.sync()
+      s.mark('rest sent')
       await s.send({ opCode: Continuation, payload: 'edited' })
     },
     ok: fails(1007),
-    nonStrict: fails(1007, pong('sync-1')),
+    nonStrict: lateFailures,
   },
   ...[false, true].map((byByte, i): Case => ({
     id: `6.4.${3 + i}`,
