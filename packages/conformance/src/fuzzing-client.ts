@@ -7,7 +7,8 @@ import { acceptResponse, type DeflateAgreement, deflateOffer } from '@ws-toolkit
 import type { Case } from './case.js'
 import { DeflateContext } from './deflate-context.js'
 import { caseResult, type CaseResult } from './result.js'
-import { defaultTimeouts, type Observation, Session, type SessionTimeouts } from './session.js'
+import { defaultTimeouts, type Observation, type SessionTimeouts } from './observation.js'
+import { Session } from './session.js'
 import { judge } from './verdict.js'
 
 /** The fuzzer's compressor is node:zlib, which keeps to any window from 9 bits. */

@@ -15,7 +15,8 @@ import type { Case } from './case.js'
 import { DeflateContext } from './deflate-context.js'
 import { fuzzerMinWindowBits, play } from './fuzzing-client.js'
 import { caseResult, type CaseResult } from './result.js'
-import { defaultTimeouts, Session, type SessionTimeouts } from './session.js'
+import { defaultTimeouts, type SessionTimeouts } from './observation.js'
+import { Session } from './session.js'
 import { judge } from './verdict.js'
 
 /** FuzzingServer runs `cases` against the clients that connect to it, keeping each agent's results. */

@@ -2,7 +2,7 @@
 // what happened on the wire.
 import type { DeflateAgreement } from '@ws-toolkit/ws-flate'
 import type { Case, Verdict } from './case.js'
-import type { LoggedFrame, Observation, PeerClose } from './session.js'
+import type { LoggedFrame, Observation, PeerClose } from './observation.js'
 import { describeEvent, type Judgement } from './verdict.js'
 
 export interface CaseResult {

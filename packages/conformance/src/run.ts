@@ -7,7 +7,7 @@ import { FuzzingServer } from './fuzzing-server.js'
 import { type Program, runClient, startServer } from './processes.js'
 import type { Run } from './report.js'
 import { caseResult, type CaseResult } from './result.js'
-import { defaultTimeouts, type SessionTimeouts } from './session.js'
+import { defaultTimeouts, type SessionTimeouts } from './observation.js'
 
 /** ServerUnderTest is a peer's server: a program for each group of sections (null: every other section). */
 export interface ServerUnderTest {

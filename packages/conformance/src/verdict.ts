@@ -1,7 +1,7 @@
 // Judging one case from its observation: the peer's own breaches first, then the closing
 // handshake and TCP close (RFC 6455 §5.5.1, §7.1.1), then the events against each outcome.
 import type { Case, Event, Outcome, Role, Verdict } from './case.js'
-import type { Observation } from './session.js'
+import type { Observation } from './observation.js'
 
 /** Judgement is a case's verdict with the reason for it, in words. */
 export interface Judgement {

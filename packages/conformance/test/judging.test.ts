@@ -12,7 +12,7 @@ import { FuzzingServer } from '../src/fuzzing-server.js'
 import { startServer } from '../src/processes.js'
 import { notOk, summary } from '../src/report.js'
 import { testClient } from '../src/run.js'
-import type { SessionTimeouts } from '../src/session.js'
+import type { SessionTimeouts } from '../src/observation.js'
 
 const timeouts: SessionTimeouts = { caseMs: 1000, closeMs: 300, lateMs: 100 }
 const frame = (opCode: number, payload: Uint8Array | string = '', options: { fin?: boolean; rsv?: number; masked?: boolean } = {}) =>
