@@ -2,7 +2,7 @@
 // oversized control frames, wrong masking), and reads whatever the peer sends without judging
 // it: the judging is the session's, so a peer's violation is recorded rather than thrown.
 import { randomBytes } from 'node:crypto'
-import { cipher, type Header, newHeader, readHeader, writeHeader } from '@ws-toolkit/ws-core'
+import { cipher, type Header, newHeader, OpCode, readHeader, writeHeader } from '@ws-toolkit/ws-core'
 
 /** FrameSpec is one frame to send (RFC 6455 §5.2); `fin` defaults to true, `rsv` to 0. */
 export interface FrameSpec {
@@ -17,6 +17,16 @@ const encoder = new TextEncoder()
 /** bytesOf is `data` as bytes: UTF-8 for a string, the array itself otherwise. */
 export function bytesOf(data: Uint8Array | string = ''): Uint8Array {
   return typeof data === 'string' ? encoder.encode(data) : data
+}
+
+/** closeBody is a close frame's body (§5.5.1): nothing without `code`, else the code and the reason. */
+export function closeBody(code?: number, reason: Uint8Array | string = ''): Uint8Array {
+  return code === undefined ? new Uint8Array(0) : Buffer.concat([Buffer.from([code >> 8, code & 0xff]), bytesOf(reason)])
+}
+
+/** closeFrame is a close frame with {@link closeBody}'s body. */
+export function closeFrame(code?: number, reason: Uint8Array | string = ''): FrameSpec {
+  return { opCode: OpCode.Close, payload: closeBody(code, reason) }
 }
 
 /**

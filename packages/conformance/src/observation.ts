@@ -51,3 +51,15 @@ export interface Observation {
 export function validCloseCode(code: number): boolean {
   return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999)
 }
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** validUtf8: `bytes` are UTF-8 by the standard's own decoder (RFC 3629), not the toolkit's validator. */
+export function validUtf8(bytes: Uint8Array): boolean {
+  try {
+    utf8.decode(bytes)
+    return true
+  } catch {
+    return false
+  }
+}

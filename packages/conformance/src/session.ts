@@ -3,21 +3,18 @@
 // close bodies, compression) and recorded in order until the TCP connection is gone.
 import { setTimeout as delay } from 'node:timers/promises'
 import type { Duplex } from 'node:stream'
+import { OpCode } from '@ws-toolkit/ws-core'
 import type { Event, Outcome, Role } from './case.js'
 import type { DeflateContext } from './deflate-context.js'
-import { bytesOf, encodeFrame, FrameParser, type FrameSpec, type ReceivedFrame } from './frame-codec.js'
-import { type LoggedFrame, type Observation, type PeerClose, type SessionTimeouts, validCloseCode } from './observation.js'
+import { bytesOf, closeFrame, encodeFrame, FrameParser, type FrameSpec, type ReceivedFrame } from './frame-codec.js'
+import { type LoggedFrame, type Observation, type PeerClose, type SessionTimeouts, validCloseCode, validUtf8 } from './observation.js'
 
-const Continuation = 0
-const Text = 1
-const Binary = 2
-const Close = 8
-const Ping = 9
-const Pong = 10
+const { Continuation, Text, Binary, Close, Ping, Pong } = OpCode
 const settleToken = 'settle'
-const utf8 = new TextDecoder('utf-8', { fatal: true })
 /** The largest message the fuzzer takes from a peer (no case sends more than 16 MiB). */
 const maxMessage = 64 << 20
+/** The most events a case takes from a peer (the longest case expects 1000 messages). */
+const maxEvents = 10_000
 /** Frames kept in a case's log; the rest are counted. */
 const maxLoggedFrames = 400
 
@@ -112,8 +109,15 @@ export class Session {
     return this.ended || this.failing
   }
 
-  get messages(): number {
-    return this.events.filter((event) => event.type === 'message').length
+  /** How many data messages the peer has sent. */
+  messages = 0
+
+  /** record keeps a peer's event; a peer that floods the fuzzer with more than any case expects has broken it. */
+  private record(event: Event): void {
+    if (this.events.length >= maxEvents) return this.violation(`more than ${maxEvents} messages and pongs, more than any case expects`)
+    this.events.push(event)
+    if (event.type === 'message') this.messages++
+    this.wake()
   }
 
   // --- the peer's side ---
@@ -122,7 +126,7 @@ export class Session {
   private violation(what: string): void {
     if (this.violations.length < 20) this.violations.push(`${what} (at ${this.now()} ms)`)
     if (!this.failing) {
-      if (!this.sentClose) this.reply(closeSpec(1002))
+      if (!this.sentClose) this.reply(closeFrame(1002))
       this.failing = true
     }
     this.wake()
@@ -176,16 +180,15 @@ export class Session {
       }
     }
     if (opCode === Text && !validUtf8(data)) return this.violation('a text message that is not valid UTF-8 (§8.1)')
-    this.events.push({ type: 'message', opCode, data })
-    this.wake()
+    this.record({ type: 'message', opCode, data })
   }
 
   private control(opCode: number, payload: Uint8Array): void {
     if (opCode === Ping) {
       this.reply({ opCode: Pong, payload })
     } else if (opCode === Pong) {
-      if (Buffer.from(payload).toString() === settleToken) this.settled = true
-      else this.events.push({ type: 'pong', data: payload })
+      if (Buffer.from(payload).toString() !== settleToken) return this.record({ type: 'pong', data: payload })
+      this.settled = true
       this.wake()
     } else {
       this.peerClosed(payload)
@@ -204,7 +207,7 @@ export class Session {
     }
     this.closedFirst ??= 'peer'
     // The answer goes out before the close is noted: from then on the fuzzer sends nothing.
-    if (!this.sentClose) this.reply(closeSpec(validCloseCode(code) ? code : undefined))
+    if (!this.sentClose) this.reply(closeFrame(validCloseCode(code) ? code : undefined))
     this.peerClose = { code, reason, at: this.now(), late: this.settled }
     this.closingHandshakeDone()
     this.wake()
@@ -296,6 +299,8 @@ export class Session {
       this.closedFirst ??= 'fuzzer'
     }
     if (this.chopping) {
+      // Of the pongs owed, only the latest ping's is kept (§5.5.3): a ping flood cannot grow this.
+      this.held = this.held.filter((owed) => spec.opCode !== Pong || owed.opCode !== Pong)
       this.held.push(spec)
       return
     }
@@ -349,7 +354,7 @@ export class Session {
 
   /** close sends a close frame with `code` (none when undefined) and `reason`. */
   close(code?: number, reason: Uint8Array | string = ''): void {
-    void this.send(closeSpec(code, reason))
+    void this.send(closeFrame(code, reason))
   }
 
 
@@ -386,18 +391,5 @@ export class Session {
       events: this.events, close: this.peerClose, closedFirst: this.closedFirst, tcpClosedBy: this.tcpClosedBy ?? 'timeout', tcpClosedAt: this.tcpClosedAt,
       violations: this.violations, frames: this.frames, framesNotLogged: this.framesNotLogged,
     }
-  }
-}
-
-function closeSpec(code?: number, reason: Uint8Array | string = ''): FrameSpec {
-  return { opCode: Close, payload: code === undefined ? new Uint8Array(0) : Buffer.concat([Buffer.from([code >> 8, code & 0xff]), bytesOf(reason)]) }
-}
-
-function validUtf8(bytes: Uint8Array): boolean {
-  try {
-    utf8.decode(bytes)
-    return true
-  } catch {
-    return false
   }
 }

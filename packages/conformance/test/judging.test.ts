@@ -56,6 +56,13 @@ for (const [name, breach, reason] of breaches) {
   })
 }
 
+t.test('a server that floods the fuzzer with pongs fails, and the fuzzer keeps at most 10000 events', async (t) => {
+  const url = await misbehaving(t, (socket) => socket.write(Buffer.concat(Array.from({ length: 10_001 }, () => frame(10, 'flood')))))
+  const result = await runServerCase(url, echoCase, timeouts)
+  t.equal(result.verdict, 'FAILED')
+  t.match(result.reason, /more than 10000 messages and pongs/)
+})
+
 t.test('a server that never closes TCP after the closing handshake fails', async (t) => {
   const url = await misbehaving(t, (socket, chunk) => {
     if ((chunk[0] & 0x0f) === 8) socket.write(close(1000))

@@ -1,16 +1,11 @@
 // Section 7, the closing handshake (RFC 6455 §5.5.1, §7): a close is answered once, with a
 // code; nothing the fuzzer sends after its close is answered; a close body holds no code or a
 // code and a UTF-8 reason of at most 123 bytes; only codes an endpoint may send are accepted.
+import { OpCode } from '@ws-toolkit/ws-core'
 import { answersClose, type Case, echoes, message } from '../case.js'
-import type { FrameSpec } from '../frame-codec.js'
+import { closeBody, closeFrame } from '../frame-codec.js'
 
-const Continuation = 0
-const Text = 1
-const Close = 8
-const Ping = 9
-
-const closeBody = (code: number, reason: Uint8Array | string = '') => Buffer.concat([Buffer.from([code >> 8, code & 0xff]), Buffer.from(reason)])
-const closeFrame = (code: number, reason: Uint8Array | string = ''): FrameSpec => ({ opCode: Close, payload: closeBody(code, reason) })
+const { Continuation, Text, Close, Ping } = OpCode
 
 function closeWith(id: string, description: string, payload: Uint8Array, codes: number[], expectation: string, rfc: string): Case {
   return { id, description: `Send a close frame with ${description}.`, expectation, rfc, run: (s) => s.send({ opCode: Close, payload }), ok: answersClose(codes) }

@@ -1,17 +1,16 @@
 // Section 5, fragmentation (RFC 6455 §5.4): control frames must not be fragmented; control
 // frames may come between the fragments of a message; a continuation needs a message to
 // continue, and a new message cannot start inside a fragmented one.
+import { OpCode } from '@ws-toolkit/ws-core'
 import { type Case, echoes, fails, message, pong } from '../case.js'
 import type { FrameSpec } from '../frame-codec.js'
 import { type Delivery, deliver, deliveryWords } from './delivery.js'
 
-const Continuation = 0
-const Text = 1
-const Ping = 9
-const Pong = 10
+const { Continuation, Text, Ping, Pong } = OpCode
+
 const rfc = 'RFC 6455 §5.4'
 const deliveries: Delivery[] = ['whole', 'bytes', 'paused']
-const fragment = (n: number, opCode = Continuation, fin = false): FrameSpec => ({ opCode, fin, payload: `fragment${n}` })
+const fragment = (n: number, opCode: number = Continuation, fin = false): FrameSpec => ({ opCode, fin, payload: `fragment${n}` })
 
 function scripted(first: number, description: string, expectation: string, specs: FrameSpec[], ok: Case['ok']): Case[] {
   return deliveries.map((delivery, i) => ({

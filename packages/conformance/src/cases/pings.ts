@@ -1,9 +1,10 @@
 // Section 2, pings and pongs (RFC 6455 §5.5.2, §5.5.3): every ping is answered with a pong
 // carrying its payload; control frames hold at most 125 bytes; unsolicited pongs are ignored.
+import { OpCode } from '@ws-toolkit/ws-core'
 import { type Case, echoes, fails, pong } from '../case.js'
 
-const Ping = 9
-const Pong = 10
+const { Ping, Pong } = OpCode
+
 const binary = new Uint8Array([0x00, 0xff, 0xfe, 0xfd, 0xfc, 0xfb, 0x00, 0xff])
 const bytes125 = new Uint8Array(125).fill(0xfe)
 const bytes126 = new Uint8Array(126).fill(0xfe)

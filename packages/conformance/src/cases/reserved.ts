@@ -1,14 +1,13 @@
 // Sections 3 and 4: reserved bits and reserved opcodes (RFC 6455 §5.2). With no extension
 // negotiated, a frame with RSV bits set or a reserved opcode fails the connection with 1002,
 // and nothing the fuzzer sent after it (here a ping) may be answered.
+import { OpCode } from '@ws-toolkit/ws-core'
 import { answersClose, type Case, fails, message } from '../case.js'
 import type { FrameSpec } from '../frame-codec.js'
 import { type Delivery, deliver, deliveryWords } from './delivery.js'
 
-const Text = 1
-const Binary = 2
-const Close = 8
-const Ping = 9
+const { Text, Binary, Close, Ping } = OpCode
+
 const hello = 'Hello, world!'
 
 /** A valid text message, the bad frame, then a ping: the text is echoed, the peer fails, the ping is not answered. */

@@ -2,10 +2,11 @@
 // messages and across fragments; an endpoint fails the connection with 1007 as soon as it
 // meets an invalid byte, not only at the end of the message. The sequences are Markus Kuhn's
 // UTF-8 decoder stress test, as Autobahn|Testsuite uses them.
+import { OpCode } from '@ws-toolkit/ws-core'
 import { type Case, echoes, fails, mark, message, pong } from '../case.js'
 
-const Continuation = 0
-const Text = 1
+const { Continuation, Text } = OpCode
+
 const rfc = 'RFC 6455 §8.1, RFC 3629 §3-4'
 const kosme = Buffer.from('κόσμε')
 const hex = (text: string) => Buffer.from(text.replace(/ /g, ''), 'hex')
