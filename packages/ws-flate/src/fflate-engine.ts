@@ -7,7 +7,9 @@ import { History } from './history.js'
  * fflate's Deflate keeps its state in `s` (fflate 0.8.3, which package.json pins exactly):
  * after a flush, `r` holds the last, partial output byte (`r >> 3`) and how many of its bits
  * are used (`r & 7`); that byte has not been emitted yet. `h` and `p` are its hash chains
- * (made at its first flush), `i`, `w`, `z` positions in its buffer, `l` the final flag.
+ * (made at its first flush), `i` the next position to hash, `w` the first position not yet
+ * encoded, `z` the end of the data in its buffer `b`, `l` the final flag. The chains hold
+ * positions modulo 32 KiB, and 0 also stands for "none".
  */
 interface DeflateState {
   r?: number
@@ -16,6 +18,8 @@ interface DeflateState {
 }
 interface DeflateInternals {
   s: DeflateState & { l: number; i: number; w: number; z: number }
+  /** p(buffer, final) encodes what was pushed since the last call (fflate's `dflt`), passing the output to the callback. */
+  p(buffer: Uint8Array, final: boolean): void
 }
 
 /**
@@ -43,6 +47,42 @@ const mem = 4
 /** Input is pushed in pieces of at most 64 KiB: larger ones would grow fflate's buffer, for good. */
 const maxPush = 65536
 
+/**
+ * storedBlockFrom mends the first block of one of fflate's encoding calls when it is a stored
+ * block (RFC 1951 §3.2.4): fflate copies it from the start of its buffer, not from `from`,
+ * where the call's data starts (its block start begins at 0 in every call). Past the header
+ * (3 bits from `bit`, then padding to the byte) come LEN, NLEN and the copied bytes: the
+ * first `from` of them are dropped and LEN and NLEN rewritten. `chunk` is fflate's output,
+ * owned by the engine; it is changed in place.
+ */
+export function storedBlockFrom(chunk: Uint8Array, bit: number, from: number): Uint8Array {
+  if (from === 0 || (((chunk[0] | (chunk[1] << 8)) >>> (bit + 1)) & 3) !== 0) return chunk
+  const at = bit <= 5 ? 1 : 2
+  const length = chunk[at] | (chunk[at + 1] << 8)
+  if ((length ^ (chunk[at + 2] | (chunk[at + 3] << 8))) !== 0xffff || length < from || chunk.length < at + 4 + length) {
+    throw new Error('fflate engine: fflate is not the version it was written for (0.8.3): an unexpected stored block')
+  }
+  const kept = length - from
+  chunk.set([kept & 0xff, kept >>> 8, ~kept & 0xff, (~kept >>> 8) & 0xff], at)
+  chunk.copyWithin(at + 4, at + 4 + from)
+  return chunk.subarray(0, chunk.length - from)
+}
+
+/**
+ * restart puts fflate's Deflate at the start of a new stream, at position 0 of its buffer. A
+ * new Deflate starts at 32768, after 32 KiB of zeros, and lets a match reach 32 KiB back from
+ * any position: its match finder can land up to 258 bytes before the stream's first byte and
+ * refer to them where they equal the data, a distance no peer's window holds ("invalid
+ * distance too far back"; into the previous message when the buffer was kept, issue 12). From
+ * position 0 every match stays within the stream. The buffer is kept (a new Deflate would
+ * allocate 220 KiB), and so are the hash chains, zeroed: what was compressed before leaves no
+ * trace, and a message compresses to the same bytes whatever came before it.
+ */
+function restart(internals: DeflateInternals): void {
+  const { h, p } = internals.s
+  internals.s = { l: 0, i: 0, w: 0, z: 0, h: h?.fill(0), p: p?.fill(0) }
+}
+
 class FflateDeflater implements RawDeflater {
   private readonly deflate: Deflate
   private readonly chunks: Uint8Array[] = []
@@ -50,6 +90,22 @@ class FflateDeflater implements RawDeflater {
   constructor(options: DeflaterOptions) {
     if (options.windowBits < 15) throw new RangeError('the fflate engine cannot limit its window below 15 bits: negotiate with minWindowBits 15')
     this.deflate = new Deflate({ level: (options.level ?? 6) as 6, mem }, (chunk) => this.chunks.push(chunk))
+    const internals = this.internals
+    restart(internals)
+    // From position 0, a call that starts after earlier data (context takeover) can copy
+    // that data into a stored block: each call's first block is mended.
+    const encode = internals.p
+    internals.p = (buffer, final) => {
+      const from = internals.s.w
+      const bit = (internals.s.r ?? 0) & 7
+      encode.call(internals, buffer, final)
+      const last = this.chunks.length - 1
+      this.chunks[last] = storedBlockFrom(this.chunks[last], bit, from)
+    }
+  }
+
+  private get internals(): DeflateInternals {
+    return this.deflate as unknown as DeflateInternals
   }
 
   write(data: Uint8Array, last: boolean): Uint8Array {
@@ -58,22 +114,16 @@ class FflateDeflater implements RawDeflater {
     for (let at = 0; at < data.length; at += maxPush) this.deflate.push(data.subarray(at, at + maxPush))
     if (last) {
       this.deflate.flush()
-      chunks.push(syncFlush((this.deflate as unknown as DeflateInternals).s))
+      chunks.push(syncFlush(this.internals.s))
     }
     const out = concat(chunks)
     chunks.length = 0
     return out
   }
 
-  /**
-   * reset starts a new stream in the same Deflate, as its constructor would, but keeps its
-   * buffer and its hash chains, zeroed (a new Deflate would allocate 220 KiB): nothing can
-   * refer back past the reset, as the differential test without context takeover checks.
-   */
+  /** reset starts a new stream (see {@link restart}): nothing after it refers back past it. */
   reset(): void {
-    const internals = this.deflate as unknown as DeflateInternals
-    const { h, p } = internals.s
-    internals.s = { l: 0, i: 32768, w: 32768, z: 32768, h: h?.fill(0), p: p?.fill(0) }
+    restart(this.internals)
   }
 }
 
