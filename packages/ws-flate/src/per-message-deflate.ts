@@ -1,6 +1,6 @@
 import type { Side } from '@ws-toolkit/ws-core'
 import type { DeflateEngine } from './engine.js'
-import { fflateEngine } from './fflate-engine.js'
+import { defaultEngine } from './default-engine.js'
 import { checkLevel } from './level.js'
 import { MessageDeflater } from './message-deflater.js'
 import { MessageInflater } from './message-inflater.js'
@@ -8,7 +8,7 @@ import type { DeflateAgreement } from './negotiation.js'
 
 /** PerMessageDeflateOptions configures a {@link PerMessageDeflate}; every field is optional. */
 export interface PerMessageDeflateOptions {
-  /** The engine: {@link fflateEngine} by default. Negotiate with its `minWindowBits`. */
+  /** The engine: {@link defaultEngine}() when absent (zlib on Node.js, fflate elsewhere). Negotiate with its `minWindowBits`. */
   engine?: DeflateEngine
   /** Compression level, 1 (fastest) to 9 (smallest); the engine's default (6) when absent. */
   level?: number
@@ -34,7 +34,7 @@ export class PerMessageDeflate {
   readonly inflater: MessageInflater
 
   constructor(agreement: DeflateAgreement, side: Side, options: PerMessageDeflateOptions = {}) {
-    const { engine = fflateEngine, level, threshold = defaultThreshold, maxMessageSize } = options
+    const { engine = defaultEngine(), level, threshold = defaultThreshold, maxMessageSize } = options
     checkLevel(level)
     const server = side === 'server'
     const own = {

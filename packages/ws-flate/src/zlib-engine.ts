@@ -1,4 +1,4 @@
-import zlib from 'node:zlib'
+import type * as Zlib from 'node:zlib'
 import type { DeflateEngine, DeflaterOptions, InflaterOptions, RawDeflater, RawInflater, Sink } from './engine.js'
 import { History } from './history.js'
 
@@ -18,12 +18,16 @@ interface ZlibInternals {
   _writeState?: Uint32Array
 }
 
-const { Z_NO_FLUSH, Z_SYNC_FLUSH } = zlib.constants
+/** ZlibModule is node:zlib, given by the caller: this file imports nothing at run time, so the main entry can load it anywhere. */
+export type ZlibModule = typeof Zlib
+/** zlib's flush values (zlib.h): the same in every build. */
+const Z_NO_FLUSH = 0
+const Z_SYNC_FLUSH = 2
 const outputSize = 64 * 1024
 
 /** NativeStream drives one zlib stream synchronously through its binding (exported for tests only). */
 export class NativeStream {
-  private readonly stream: zlib.DeflateRaw | zlib.InflateRaw
+  private readonly stream: Zlib.DeflateRaw | Zlib.InflateRaw
   private readonly handle: ZlibHandle
   private readonly state: Uint32Array
   private error: Error | null = null
@@ -31,7 +35,7 @@ export class NativeStream {
   /** Output goes here; the deflater grows it to hold a whole message. */
   out = Buffer.allocUnsafe(outputSize)
 
-  constructor(stream: zlib.DeflateRaw | zlib.InflateRaw) {
+  constructor(stream: Zlib.DeflateRaw | Zlib.InflateRaw) {
     const internals = stream as unknown as ZlibInternals
     const handle = internals._handle
     if (typeof handle?.writeSync !== 'function' || !(internals._writeState instanceof Uint32Array)) {
@@ -77,7 +81,7 @@ export class NativeStream {
 class ZlibDeflater implements RawDeflater {
   private readonly native: NativeStream
 
-  constructor(options: DeflaterOptions) {
+  constructor(zlib: ZlibModule, options: DeflaterOptions) {
     if (options.windowBits < 9) throw new RangeError('the zlib engine cannot limit its window below 9 bits: negotiate with minWindowBits 9')
     this.native = new NativeStream(zlib.createDeflateRaw({ level: options.level ?? 6, windowBits: options.windowBits }))
   }
@@ -113,10 +117,12 @@ class ZlibInflater implements RawInflater {
   private readonly windowBits: number
   private readonly history: History | null
   private native: NativeStream
+  private readonly zlib: ZlibModule
   /** The stream ended inside this message (a BFINAL block): the rest of the message is ignored. */
   private ended = false
 
-  constructor(options: InflaterOptions) {
+  constructor(zlib: ZlibModule, options: InflaterOptions) {
+    this.zlib = zlib
     // zlib makes a raw deflater's 8-bit window 9 bits, and so do peers built on it: inflate
     // with at least 9 (a decompressor may use a larger window than the compressor's).
     this.windowBits = Math.max(9, options.windowBits)
@@ -155,7 +161,7 @@ class ZlibInflater implements RawInflater {
 
   private open(): NativeStream {
     const dictionary = this.history?.view()
-    return new NativeStream(zlib.createInflateRaw({ windowBits: this.windowBits, ...(dictionary !== undefined && dictionary.length > 0 ? { dictionary } : {}) }))
+    return new NativeStream(this.zlib.createInflateRaw({ windowBits: this.windowBits, ...(dictionary !== undefined && dictionary.length > 0 ? { dictionary } : {}) }))
   }
 
   close(): void {
@@ -163,18 +169,29 @@ class ZlibInflater implements RawInflater {
   }
 }
 
+const engines = new WeakMap<ZlibModule, DeflateEngine>()
+
 /**
- * zlibEngine runs node:zlib synchronously, with one zlib stream per direction kept from
- * message to message: faster than fflate, and it can hold its compressor to any window from
- * 9 to 15 bits (`minWindowBits` 9; zlib has no 8-bit raw window). Node.js only: it drives the
- * binding under node:zlib's streams (the one Node's `deflateRawSync` uses), and throws at
- * creation on a runtime without it. Each deflater holds about 256 KiB of native memory at
- * 15 bits, each inflater about 40 KiB: call `close()` when a connection ends (garbage
- * collection frees them otherwise). Compression level 6 unless set.
+ * zlibEngineOn is the zlib engine on a given node:zlib (`zlibEngine` in
+ * `@ws-toolkit/ws-flate/zlib` is it on Node's): one zlib stream per direction kept from
+ * message to message, driven synchronously, faster than fflate, and able to hold its
+ * compressor to any window from 9 to 15 bits (`minWindowBits` 9; zlib has no 8-bit raw
+ * window). It drives the binding under node:zlib's streams (the one Node's `deflateRawSync`
+ * uses), and throws at creation on a runtime without it. Each deflater holds about 256 KiB of
+ * native memory at 15 bits, each inflater about 40 KiB: call `close()` when a connection ends
+ * (garbage collection frees them otherwise). Compression level 6 unless set. The same module
+ * gives the same engine.
  */
-export const zlibEngine: DeflateEngine = {
-  name: 'zlib',
-  minWindowBits: 9,
-  createDeflater: (options) => new ZlibDeflater(options),
-  createInflater: (options) => new ZlibInflater(options),
+export function zlibEngineOn(zlib: ZlibModule): DeflateEngine {
+  let engine = engines.get(zlib)
+  if (engine === undefined) {
+    engine = {
+      name: 'zlib',
+      minWindowBits: 9,
+      createDeflater: (options) => new ZlibDeflater(zlib, options),
+      createInflater: (options) => new ZlibInflater(zlib, options),
+    }
+    engines.set(zlib, engine)
+  }
+  return engine
 }

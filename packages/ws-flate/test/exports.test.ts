@@ -4,7 +4,7 @@ t.test('the built package resolves through its exports map, and so does ws-core 
   const self = await import('@ws-toolkit/ws-flate')
   t.same(Object.keys(self).sort(), [
     'MessageDeflater', 'MessageInflater', 'PerMessageDeflate', 'acceptOffer', 'acceptResponse', 'agreementOf', 'compressFrame', 'decompressFrame',
-    'defaultMaxMessageSize', 'defaultThreshold', 'deflateNegotiator', 'deflateOffer', 'extensionName', 'fflateEngine', 'formatParameters',
+    'defaultEngine', 'defaultMaxMessageSize', 'defaultThreshold', 'deflateNegotiator', 'deflateOffer', 'extensionName', 'fflateEngine', 'formatParameters',
     'parseParameters', 'syncTail',
   ])
   const zlib = await import('@ws-toolkit/ws-flate/zlib')

@@ -6,7 +6,8 @@ import { ErrorCode, InvalidPayloadError, LimitError } from '@ws-toolkit/ws-core'
 import { type DeflateEngine, fflateEngine, MessageDeflater, MessageInflater, type RawDeflater, type RawInflater } from '../src/index.js'
 import { syncFlush } from '../src/fflate-engine.js'
 import { History } from '../src/history.js'
-import { NativeStream, zlibEngine } from '../src/zlib-engine.js'
+import { zlibEngine } from '../src/zlib.js'
+import { NativeStream } from '../src/zlib-engine.js'
 
 const engines: DeflateEngine[] = [fflateEngine, zlibEngine]
 const sync = { finishFlush: constants.Z_SYNC_FLUSH }
