@@ -1,0 +1,150 @@
+/**
+ * The differential check of a compression engine against node:zlib, the trusted
+ * implementation, over one connection's sequence of messages, in both directions:
+ * - the engine compresses (whole messages or in fragments) and node:zlib inflates each message
+ *   with the agreed window, and with the earlier messages as its dictionary when the context is
+ *   taken over (what the peer's window then holds);
+ * - node:zlib compresses (the agreed window, a sync flush, or a BFINAL ending as RFC 7692
+ *   §7.2.3.4 allows) and the engine inflates, fed in random fragments.
+ * Every message must come back byte for byte. A failure throws, naming the message.
+ */
+import { constants, deflateRawSync, inflateRawSync } from 'node:zlib'
+import fc from 'fast-check'
+import { type DeflateEngine, MessageDeflater, MessageInflater, syncTail } from '../../src/index.js'
+import { expand, type Recipe, recipe } from './corpus.js'
+
+/** Message is one message of a trial: its bytes' recipe, where it is cut, how zlib ends it. */
+export interface Message {
+  recipe: Recipe
+  /** Fractions of the message (and of its compressed payload) where it is cut into fragments. */
+  cuts: readonly number[]
+  ending: 'sync' | 'bfinal' | 'bfinal+00'
+}
+
+/** Trial is one connection: an engine, its agreement, a compression level, and its messages. */
+export interface Trial {
+  engine: DeflateEngine
+  keepContext: boolean
+  level: number
+  /** The window the engine compresses with: from its minWindowBits to 15. */
+  deflateBits: number
+  /** The window the engine inflates with: 8 to 15 (zlib compresses with 9 for 8, as zlib peers do). */
+  inflateBits: number
+  messages: Message[]
+}
+
+const sync = constants.Z_SYNC_FLUSH
+const empty = Buffer.alloc(0)
+
+/** cut splits `data` at the given fractions, in order, empty pieces included. */
+function cut(data: Uint8Array, cuts: readonly number[]): Uint8Array[] {
+  const points = cuts.map((fraction) => Math.floor(fraction * data.length)).sort((a, b) => a - b)
+  return [...points, data.length].map((end, i) => data.subarray(i === 0 ? 0 : points[i - 1], end))
+}
+
+/** Window keeps what a peer's window holds: the last 32 KiB of the messages. */
+class Window {
+  bytes: Buffer = empty
+  add(message: Uint8Array): void {
+    this.bytes = Buffer.concat([this.bytes, message]).subarray(-32768)
+  }
+  dictionary(bits: number): { dictionary?: Buffer } {
+    return this.bytes.length > 0 ? { dictionary: this.bytes.subarray(-(1 << bits)) } : {}
+  }
+}
+
+/**
+ * compressedByEngine: the engine compresses, node:zlib inflates. A message longer than a
+ * window below 15 bits is inflated into 64-byte buffers, so that a reference past the window
+ * fails within the message too (zlib checks a distance against its window only past the
+ * output of its current call); a violation by less than 64 bytes can still pass.
+ */
+function compressedByEngine(trial: Trial, messages: Buffer[]): void {
+  const { engine, keepContext, level, deflateBits: bits } = trial
+  const deflater = new MessageDeflater(engine.createDeflater({ windowBits: bits, keepContext, level }), { keepContext })
+  const window = new Window()
+  try {
+    messages.forEach((message, i) => {
+      const pieces = cut(message, trial.messages[i].cuts)
+      const payload = Buffer.concat(pieces.map((piece, k) => Buffer.from(deflater.write(piece, k === pieces.length - 1))))
+      let inflated: Buffer
+      try {
+        inflated = inflateRawSync(Buffer.concat([payload, syncTail]), { windowBits: bits, finishFlush: sync, ...(bits < 15 && message.length > 1 << bits ? { chunkSize: 64 } : {}), ...(keepContext ? window.dictionary(bits) : {}) })
+      } catch (error) {
+        throw new Error(`${engine.name} compressed message ${i} (${message.length} bytes) into what node:zlib cannot inflate: ${(error as Error).message}`)
+      }
+      if (!inflated.equals(message)) throw new Error(`${engine.name} compressed message ${i} (${message.length} bytes): node:zlib inflates ${inflated.length} other bytes`)
+      if (keepContext) window.add(message)
+    })
+  } finally {
+    deflater.close()
+  }
+}
+
+/** compressedByZlib: node:zlib compresses, the engine inflates the payload fed in fragments. */
+function compressedByZlib(trial: Trial, messages: Buffer[]): void {
+  const { engine, keepContext, level, inflateBits: bits } = trial
+  const inflater = new MessageInflater(engine.createInflater({ windowBits: bits, keepContext }))
+  const window = new Window()
+  try {
+    messages.forEach((message, i) => {
+      const { cuts, ending } = trial.messages[i]
+      const options = { level, windowBits: Math.max(9, bits), ...(keepContext ? window.dictionary(Math.max(9, bits)) : {}) }
+      let payload: Buffer
+      if (ending === 'sync') {
+        const out = deflateRawSync(message, { ...options, finishFlush: sync })
+        payload = out.subarray(0, out.length - syncTail.length)
+      } else {
+        const out = deflateRawSync(message, options)
+        payload = ending === 'bfinal' ? out : Buffer.concat([out, Buffer.of(0)])
+      }
+      const output: Buffer[] = []
+      const keep = (chunk: Uint8Array) => output.push(Buffer.from(chunk))
+      try {
+        for (const piece of cut(payload, cuts)) inflater.write(piece, keep)
+        inflater.end(keep)
+      } catch (error) {
+        throw new Error(`${engine.name} cannot inflate message ${i} (${message.length} bytes) that node:zlib compressed: ${(error as Error).message}`)
+      }
+      if (!Buffer.concat(output).equals(message)) throw new Error(`${engine.name} inflates message ${i} (${message.length} bytes) wrong`)
+      if (keepContext) window.add(message)
+    })
+  } finally {
+    inflater.close()
+  }
+}
+
+/** checkTrial runs both directions; it returns the number of messages checked. */
+export function checkTrial(trial: Trial): number {
+  const messages = trial.messages.map((message) => expand(message.recipe))
+  compressedByEngine(trial, messages)
+  compressedByZlib(trial, messages)
+  return messages.length
+}
+
+const message: fc.Arbitrary<Message> = fc.record({
+  recipe,
+  cuts: fc.oneof({ weight: 3, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 5 }) }),
+  ending: fc.constantFrom('sync' as const, 'sync' as const, 'sync' as const, 'bfinal' as const, 'bfinal+00' as const),
+})
+
+/**
+ * trial draws a connection for one of `engines`: context takeover on or off, level 1, 6 or 9,
+ * any window the engine accepts, 1 to 12 messages.
+ */
+export function trial(engines: readonly DeflateEngine[]): fc.Arbitrary<Trial> {
+  return fc.constantFrom(...engines).chain((engine) => fc.record({
+    engine: fc.constant(engine),
+    keepContext: fc.boolean(),
+    level: fc.constantFrom(1, 6, 9),
+    deflateBits: fc.integer({ min: engine.minWindowBits, max: 15 }),
+    inflateBits: fc.integer({ min: 8, max: 15 }),
+    messages: fc.array(message, { minLength: 1, maxLength: 12 }),
+  }))
+}
+
+/** describe names a trial in a failure report: what fast-check's shrunk counterexample holds. */
+export function describe(trial: Trial): string {
+  const { engine, keepContext, level, deflateBits, inflateBits, messages } = trial
+  return JSON.stringify({ engine: engine.name, keepContext, level, deflateBits, inflateBits, messages })
+}
