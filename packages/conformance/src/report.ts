@@ -7,7 +7,7 @@ import type { CaseResult } from './result.js'
 export interface Run {
   peer: string
   role: 'server' | 'client'
-  /** The programs that were tested, by section. */
+  /** The program that was tested, as its command line (without tsx). */
   programs: string[]
   durationMs: number
   results: CaseResult[]

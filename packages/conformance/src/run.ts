@@ -1,7 +1,6 @@
 // Running the suite against peers under test: servers, started as programs of their own and
 // attacked by the fuzzing client; clients, started against the fuzzing server.
 import type { Case } from './case.js'
-import { sectionOf } from './cases/index.js'
 import { runServerCases } from './fuzzing-client.js'
 import { FuzzingServer } from './fuzzing-server.js'
 import { type Program, runClient, startServer } from './processes.js'
@@ -9,14 +8,12 @@ import type { Run } from './report.js'
 import { caseResult, type CaseResult } from './result.js'
 import { defaultTimeouts, type SessionTimeouts } from './observation.js'
 
-/** ServerUnderTest is a peer's server: a program for each group of sections (null: every other section). */
-export interface ServerUnderTest {
-  peer: string
-  programs: { sections: number[] | null; program: Program }[]
-}
-
-/** ClientUnderTest is a peer's client: a program run with the fuzzing server's URL and the agent name appended. */
-export interface ClientUnderTest {
+/**
+ * PeerUnderTest is a program under test and the agent name its results go by (`ws-toolkit
+ * (fflate)`). A server prints "listening on HOST:PORT"; a client is run with the fuzzing
+ * server's URL and the agent name appended to its command line.
+ */
+export interface PeerUnderTest {
   peer: string
   program: Program
 }
@@ -26,28 +23,21 @@ export interface RunOptions {
   onResult?(peer: string, result: CaseResult): void
 }
 
-/** testServer runs `cases` against each of the server's programs in turn, each on its own sections. */
-export async function testServer(server: ServerUnderTest, cases: Case[], options: RunOptions = {}): Promise<Run> {
+/** testServer starts the server and runs `cases` against it. */
+export async function testServer(server: PeerUnderTest, cases: Case[], options: RunOptions = {}): Promise<Run> {
   const started = performance.now()
-  const claimed = server.programs.flatMap((entry) => entry.sections ?? [])
-  const results: CaseResult[] = []
-  for (const { sections, program } of server.programs) {
-    const mine = cases.filter((testCase) => (sections === null ? !claimed.includes(sectionOf(testCase)) : sections.includes(sectionOf(testCase))))
-    if (mine.length === 0) continue
-    const running = await startServer(program)
-    try {
-      results.push(...(await runServerCases(running.url, mine, options.timeouts, (result) => options.onResult?.(server.peer, result))))
-    } finally {
-      await running.stop()
-    }
+  const running = await startServer(server.program)
+  let results: CaseResult[]
+  try {
+    results = await runServerCases(running.url, cases, options.timeouts, (result) => options.onResult?.(server.peer, result))
+  } finally {
+    await running.stop()
   }
-  const order = new Map(cases.map((testCase, i) => [testCase.id, i]))
-  results.sort((a, b) => order.get(a.id)! - order.get(b.id)!)
-  return { peer: server.peer, role: 'server', programs: server.programs.map(({ sections, program }) => `${program.slice(1).join(' ')} (${sections === null ? (server.programs.length > 1 ? 'the other sections' : 'all sections') : `sections ${sections.join(', ')}`})`), durationMs: Math.round(performance.now() - started), results }
+  return { peer: server.peer, role: 'server', programs: [shown(server.program)], durationMs: Math.round(performance.now() - started), results }
 }
 
 /** testClient serves `cases` and runs the client against them; a case the client never ran is FAILED. */
-export async function testClient(client: ClientUnderTest, cases: Case[], options: RunOptions = {}): Promise<Run> {
+export async function testClient(client: PeerUnderTest, cases: Case[], options: RunOptions = {}): Promise<Run> {
   const started = performance.now()
   const server = new FuzzingServer(cases, options.timeouts ?? defaultTimeouts, (agent, result) => options.onResult?.(agent, result))
   const url = await server.listen()
@@ -59,5 +49,10 @@ export async function testClient(client: ClientUnderTest, cases: Case[], options
   }
   const got = new Map(server.resultsOf(client.peer).map((result) => [result.id, result]))
   const results = cases.map((testCase) => got.get(testCase.id) ?? caseResult(testCase, { verdict: 'FAILED', reason: `the client never ran this case (it exited with ${exit})` }, 0))
-  return { peer: client.peer, role: 'client', programs: [client.program.slice(1).join(' ')], durationMs: Math.round(performance.now() - started), results }
+  return { peer: client.peer, role: 'client', programs: [shown(client.program)], durationMs: Math.round(performance.now() - started), results }
+}
+
+/** shown is a program's command line without the executable (tsx), for the report. */
+function shown(program: Program): string {
+  return program.slice(1).join(' ')
 }

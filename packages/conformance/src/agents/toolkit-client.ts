@@ -1,22 +1,25 @@
 // Our client under test: an echo client on ws-util's event-loop path (dial, a DataReader for
-// whole messages, a BatchWriter for the answers) with permessage-deflate on node:zlib (the
-// engine that can keep to any window the server asks for). It walks a fuzzing server's cases
+// whole messages, a BatchWriter for the answers) with permessage-deflate on the engine named
+// by --engine: fflate when none is given (it offers no client_max_window_bits, since it cannot
+// limit its window), or zlib (it keeps to any window the server asks for). It walks a fuzzing server's cases
 // the way Autobahn|Testsuite's clients do: /getCaseCount, then /runCase for each, echoing
 // every message until the server closes, then /updateReports.
 //
-//   pnpm exec tsx src/agents/toolkit-client.ts ws://127.0.0.1:9001 [agent-name]
+//   pnpm exec tsx src/agents/toolkit-client.ts [--engine fflate|zlib] ws://127.0.0.1:9001 [agent-name]
+import { parseArgs } from 'node:util'
 import { deflateOffer, acceptResponse, PerMessageDeflate } from '@ws-toolkit/ws-flate'
-import { zlibEngine } from '@ws-toolkit/ws-flate/zlib'
 import { BatchWriter, dial, readServerData } from '@ws-toolkit/ws-util'
+import { engineNamed } from '../engines.js'
 
-const agent = process.argv[3] ?? 'ws-toolkit'
-const base = process.argv[2] ?? 'ws://127.0.0.1:9001'
-const offer = deflateOffer({ minWindowBits: zlibEngine.minWindowBits })
+const { values, positionals } = parseArgs({ options: { engine: { type: 'string', default: 'fflate' } }, allowPositionals: true })
+const [base = 'ws://127.0.0.1:9001', agent = 'ws-toolkit'] = positionals
+const engine = engineNamed(values.engine)
+const offer = deflateOffer({ minWindowBits: engine.minWindowBits })
 
 /** echo connects to `url` and echoes every message; it resolves when the connection ends, with the first text message. */
 async function echo(url: string): Promise<string> {
   const dialed = await dial(url, { extensions: [offer], timeoutMs: 5000 })
-  const deflate = dialed.extensions.length === 0 ? null : new PerMessageDeflate(acceptResponse(offer, dialed.extensions[0], { minWindowBits: zlibEngine.minWindowBits }), 'client', { engine: zlibEngine })
+  const deflate = dialed.extensions.length === 0 ? null : new PerMessageDeflate(acceptResponse(offer, dialed.extensions[0], { minWindowBits: engine.minWindowBits }), 'client', { engine })
   const writer = new BatchWriter(dialed.socket, { side: 'client', compressor: deflate?.deflater })
   let first: string | null = null
   return new Promise((resolve) => {
@@ -32,6 +35,7 @@ async function echo(url: string): Promise<string> {
   })
 }
 
+const name = encodeURIComponent(agent)
 const count = Number(await echo(`${base}/getCaseCount`))
-for (let n = 1; n <= count; n++) await echo(`${base}/runCase?case=${n}&agent=${agent}`)
-await echo(`${base}/updateReports?agent=${agent}`)
+for (let n = 1; n <= count; n++) await echo(`${base}/runCase?case=${n}&agent=${name}`)
+await echo(`${base}/updateReports?agent=${name}`)
