@@ -1,5 +1,7 @@
-import type { DeflateEngine } from './engine.js'
+import { concat } from './concat.js'
+import type { DeflateEngine, Sink } from './engine.js'
 import { fflateEngine } from './fflate-engine.js'
+import { MessageInflater } from './message-inflater.js'
 import { type ZlibModule, zlibEngineOn } from './zlib-engine.js'
 
 /** Runtime is what {@link chooseEngine} reads of the running platform: its `process`, where it has one. */
@@ -9,41 +11,55 @@ export interface Runtime {
 }
 
 const probe = new TextEncoder().encode('permessage-deflate, permessage-deflate')
+/**
+ * RFC 7692 §7.2.3.3-4: "Hello" ending with a BFINAL block, then "Hello" as a reference across
+ * it, which an inflater can only resolve by restarting with the window as its dictionary.
+ */
+const acrossBfinal = [Uint8Array.of(0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00), Uint8Array.of(0xf2, 0x00, 0x11, 0x00, 0x00)]
+const hello = 'Hello'
 
-/** roundTrips checks that an engine compresses and inflates a message back, with context takeover, twice. */
-function roundTrips(engine: DeflateEngine): boolean {
+/** collect gathers what an inflater hands its sink (views valid during the call only: copied). */
+function collect(): { sink: Sink; bytes: () => Uint8Array } {
+  const pieces: Uint8Array[] = []
+  return { sink: (piece) => pieces.push(piece.slice()), bytes: () => concat(pieces) }
+}
+
+/**
+ * works checks an engine on this runtime: a message compressed and inflated back twice with
+ * context takeover, and RFC 7692 §7.2.3.4's reference across a BFINAL block.
+ */
+function works(engine: DeflateEngine): boolean {
   const deflater = engine.createDeflater({ windowBits: 15, keepContext: true })
   const inflater = engine.createInflater({ windowBits: 15, keepContext: true })
+  const restarted = new MessageInflater(engine.createInflater({ windowBits: 15, keepContext: true }))
+  const text = new TextDecoder()
   try {
     for (let i = 0; i < 2; i++) {
-      const compressed = deflater.write(probe, true).slice()
-      let size = 0
-      let same = true
-      inflater.write(compressed, true, (piece) => {
-        for (let k = 0; k < piece.length; k++) same &&= piece[k] === probe[size + k]
-        size += piece.length
-      }, 1 << 16)
-      if (!same || size !== probe.length) return false
+      const out = collect()
+      inflater.write(deflater.write(probe, true).slice(), true, out.sink, 1 << 16)
+      if (text.decode(out.bytes()) !== text.decode(probe)) return false
     }
-    return true
+    return acrossBfinal.every((payload) => text.decode(restarted.inflate(payload)) === hello)
   } finally {
     deflater.close?.()
     inflater.close?.()
+    restarted.close()
   }
 }
 
 /**
  * chooseEngine picks the fastest engine that works on `runtime`: the zlib engine where
- * node:zlib is there with the synchronous binding it drives and a round trip through it gives
- * the message back (Node.js), the fflate engine everywhere else (browsers, workers, Node.js
- * before 20.16, a runtime whose node:zlib lacks the binding).
+ * node:zlib is there with the synchronous binding it drives, and a round trip through it gives
+ * the messages back, across a BFINAL block too (Node.js, Bun), the fflate engine everywhere
+ * else: browsers, workers, Node.js before 20.16, a runtime whose node:zlib lacks the binding,
+ * and Deno (2.9), whose raw inflater ignores the dictionary that restart needs.
  */
 export function chooseEngine(runtime: Runtime | undefined): DeflateEngine {
   try {
     const zlib = runtime?.getBuiltinModule?.('node:zlib') as ZlibModule | undefined
     if (zlib !== undefined) {
       const engine = zlibEngineOn(zlib)
-      if (roundTrips(engine)) return engine
+      if (works(engine)) return engine
     }
   } catch {
     // The zlib engine cannot run here.

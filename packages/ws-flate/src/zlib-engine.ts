@@ -180,7 +180,9 @@ const engines = new WeakMap<ZlibModule, DeflateEngine>()
  * uses), and throws at creation on a runtime without it. Each deflater holds about 256 KiB of
  * native memory at 15 bits, each inflater about 40 KiB: call `close()` when a connection ends
  * (garbage collection frees them otherwise). Compression level 6 unless set. The same module
- * gives the same engine.
+ * gives the same engine. On Deno (2.9) it runs, but a raw inflater there ignores its
+ * dictionary, so a message after a BFINAL-ended one cannot refer back (RFC 7692 §7.2.3.4):
+ * {@link defaultEngine} picks fflate there.
  */
 export function zlibEngineOn(zlib: ZlibModule): DeflateEngine {
   let engine = engines.get(zlib)

@@ -37,5 +37,9 @@ t.test('elsewhere it is fflate: no process, no getBuiltinModule, no node:zlib, n
     return { _handle: handle, _writeState: state, close() {} }
   }
   t.equal(chooseEngine({ getBuiltinModule: () => ({ ...zlib, createDeflateRaw: garbled, createInflateRaw: garbled }) }), fflateEngine, 'a round trip that does not give the message back')
+  // A node:zlib whose raw inflater ignores its dictionary, as Deno 2.9's does: the zlib engine
+  // could not restart after a BFINAL block with the window (RFC 7692 §7.2.3.4).
+  const noDictionary = { ...zlib, createInflateRaw: (options?: zlib.ZlibOptions) => zlib.createInflateRaw({ windowBits: options?.windowBits }) }
+  t.equal(chooseEngine({ getBuiltinModule: () => noDictionary }), fflateEngine, 'a raw inflater that ignores its dictionary')
   t.equal(chooseEngine({ getBuiltinModule: (id) => (id === 'node:zlib' ? zlib : undefined) }), zlibEngine, 'Node.js 20.16+: the zlib engine')
 })
