@@ -1,7 +1,6 @@
 // Plugging your own compressor into ws-flate: an engine is two small objects, a RawDeflater
 // and a RawInflater (see DeflateEngine). The one in lib/one-shot-engine.ts is written on
-// node:zlib's public one-shot API (deflateRawSync / inflateRawSync), which Bun and Deno
-// implement too. Slower than the shipped engines (a zlib stream set up per message), but
+// node:zlib's public one-shot API (deflateRawSync / inflateRawSync). Slower than the shipped engines (a zlib stream set up per message), but
 // nothing in it is private to a runtime; ws-flate's differential fuzzer proves it beside them.
 //
 //   pnpm exec tsx examples/custom-compressor.ts --port 8080

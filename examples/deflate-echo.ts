@@ -5,23 +5,24 @@
 //
 //   pnpm exec tsx examples/deflate-echo.ts --port 8080 [--engine fflate|zlib] [--level 1-9] [--no-context-takeover]
 //
-// fflate (the default engine) is portable JavaScript and compresses with a 32 KiB window only,
-// so offers that ask the server for a smaller window are declined (the connection goes on
-// uncompressed). The zlib engine is Node's zlib, faster, and keeps to any window from 9 bits.
+// Without --engine it uses ws-flate's default engine: zlib on Node.js (Node's zlib, fast, and it
+// keeps to any window from 9 bits), fflate elsewhere. fflate is portable JavaScript and
+// compresses with a 32 KiB window only, so offers that ask the server for a smaller window are
+// declined (the connection goes on uncompressed).
 import { parseArgs } from 'node:util'
 import { Upgrader } from '@ws-toolkit/ws-core'
-import { agreementOf, type DeflateEngine, deflateNegotiator, fflateEngine, PerMessageDeflate } from '@ws-toolkit/ws-flate'
+import { agreementOf, type DeflateEngine, defaultEngine, deflateNegotiator, fflateEngine, PerMessageDeflate } from '@ws-toolkit/ws-flate'
 import { zlibEngine } from '@ws-toolkit/ws-flate/zlib'
 import { echoMessages } from './lib/echo.js'
 import { listen, webSocketServer } from './lib/server.js'
 
 const { values } = parseArgs({
-  options: { port: { type: 'string', default: '8080' }, engine: { type: 'string', default: 'fflate' }, level: { type: 'string' }, 'no-context-takeover': { type: 'boolean', default: false } },
+  options: { port: { type: 'string', default: '8080' }, engine: { type: 'string' }, level: { type: 'string' }, 'no-context-takeover': { type: 'boolean', default: false } },
 })
 const port = Number(values.port)
 if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TypeError(`invalid --port ${values.port}`)
 const engines: Record<string, DeflateEngine> = { fflate: fflateEngine, zlib: zlibEngine }
-const engine = engines[values.engine]
+const engine = values.engine === undefined ? defaultEngine() : engines[values.engine]
 if (engine === undefined) throw new TypeError(`unknown --engine ${values.engine}: fflate or zlib`)
 const noTakeover = values['no-context-takeover']
 // Level 6 by default, as zlib's; 1 compresses JSON about 20 % less for half the CPU.

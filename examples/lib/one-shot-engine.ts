@@ -1,7 +1,10 @@
 // The engine of examples/custom-compressor.ts: permessage-deflate written on node:zlib's public
-// one-shot API (deflateRawSync / inflateRawSync), which Bun and Deno implement too. Each message
-// is compressed on its own, with the last 32 KiB of earlier messages as the dictionary when the
-// connection keeps its context, which is exactly what context takeover means on the wire.
+// one-shot API (deflateRawSync / inflateRawSync). Each message is compressed on its own, with
+// the last 32 KiB of earlier messages as the dictionary when the connection keeps its context,
+// which is exactly what context takeover means on the wire. Bun and Deno have this API, but
+// their raw streams ignore a dictionary (Bun's deflater, Deno's deflater and inflater: seen with
+// Bun 1.4 and Deno 2.9): there this engine compresses each message alone (still valid) and, on
+// Deno, cannot inflate a peer's message that refers to an earlier one.
 // ws-flate does the RFC 7692 parts around it: the 00 00 ff ff tail, the empty message, the size
 // limit, RSV1. ws-flate's differential fuzzer runs it beside the shipped engines.
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib'
