@@ -8,9 +8,10 @@
 //    comes from raw sockets sending one prebuilt stream of compressed, masked text frames
 //    (context takeover, 15-bit window: what browsers and ws send) and counting replies.
 // 2. The engines alone, in this process: compress and decompress MB/s (of uncompressed bytes)
-//    with context takeover, and bytes allocated per message (a child process counts every
-//    typed array, ArrayBuffer and Buffer JavaScript creates, and the JS heap), fflate against
-//    node:zlib, at 64 B, 1 KiB, 16 KiB and 256 KiB of JSON.
+//    with and without context takeover, and bytes allocated per message (a child process
+//    counts every typed array, ArrayBuffer and Buffer JavaScript creates, and the JS heap),
+//    fflate against node:zlib, at 64 B, 1 KiB, 16 KiB and 256 KiB of JSON. Without takeover,
+//    fflate also as a new engine per message: what its reset saves.
 //
 //   pnpm --filter bench run deflate        ROUNDS=N SCALE=F PART=echo|engines to narrow it
 import { once } from 'node:events'
@@ -119,43 +120,59 @@ async function flate() {
   const { fflateEngine, MessageDeflater, MessageInflater } = await import('@ws-toolkit/ws-flate')
   const { zlibEngine } = await import('@ws-toolkit/ws-flate/zlib')
   const engines: Record<string, DeflateEngine> = { fflate: fflateEngine, zlib: zlibEngine }
-  const takeover = { windowBits: 15, keepContext: true }
   return {
     engines,
-    deflater: (engine: DeflateEngine) => new MessageDeflater(engine.createDeflater(takeover), { keepContext: true }),
-    inflater: (engine: DeflateEngine) => new MessageInflater(engine.createInflater(takeover)),
+    deflater: (engine: DeflateEngine, keepContext: boolean) => new MessageDeflater(engine.createDeflater({ windowBits: 15, keepContext }), { keepContext }),
+    inflater: (engine: DeflateEngine, keepContext: boolean) => new MessageInflater(engine.createInflater({ windowBits: 15, keepContext })),
+  }
+}
+
+/** Mode: context takeover, none (the engine reset after each message), or none with a new engine for each message. */
+type Mode = 'takeover' | 'no takeover' | 'new per message'
+const modes: Mode[] = ['takeover', 'no takeover', 'new per message']
+/** measuredCases is what the engines part measures: every engine in the first two modes, fflate's compressor in the third. */
+function* measuredCases(engines: Record<string, DeflateEngine>) {
+  for (const mode of modes) {
+    for (const size of sizes) {
+      for (const kind of ['compress', 'decompress'] as const) {
+        for (const [name, engine] of Object.entries(engines)) {
+          if (mode !== 'new per message' || (name === 'fflate' && kind === 'compress')) yield { mode, size, kind, name, engine }
+        }
+      }
+    }
   }
 }
 
 /**
- * operation compresses or decompresses the next message of a connection with context takeover;
- * when its messages run out the connection starts over (a new compressor or decompressor).
+ * operation compresses or decompresses the next message of a connection in `mode`; when its
+ * messages run out the connection starts over (a new compressor or decompressor).
  */
-async function operation(engine: DeflateEngine, size: number, kind: 'compress' | 'decompress'): Promise<() => void> {
+async function operation(engine: DeflateEngine, size: number, kind: 'compress' | 'decompress', mode: Mode): Promise<() => void> {
   const { deflater, inflater } = await flate()
   const messages = jsonMessages(countFor(size), size)
+  const keepContext = mode === 'takeover'
   let i = 0
   if (kind === 'compress') {
-    let current = deflater(engine)
+    let current = deflater(engine, keepContext)
     return () => {
-      if (i === messages.length) {
-        i = 0
+      if (i === messages.length || mode === 'new per message') {
+        i %= messages.length
         current.close()
-        current = deflater(engine)
+        current = deflater(engine, keepContext)
       }
       current.compress(messages[i++])
     }
   }
-  const sender = deflater(engine)
+  const sender = deflater(engine, keepContext)
   const payloads = messages.map((m) => new Uint8Array(sender.compress(m)!))
   sender.close()
-  let current = inflater(engine)
+  let current = inflater(engine, keepContext)
   const sink = () => {}
   return () => {
     if (i === payloads.length) {
       i = 0
       current.close()
-      current = inflater(engine)
+      current = inflater(engine, keepContext)
     }
     current.write(payloads[i++], sink)
     current.end(sink)
@@ -164,20 +181,15 @@ async function operation(engine: DeflateEngine, size: number, kind: 'compress' |
 
 async function speedPart() {
   const all = (await flate()).engines
-  const results: { engine: string; size: number; kind: string; mbPerSecond: number }[] = []
-  for (const size of sizes) {
-    for (const kind of ['compress', 'decompress'] as const) {
-      for (const [name, engine] of Object.entries(all)) {
-        const run = await operation(engine, size, kind)
-        const perSecond = measure(run, { minMs: 300, rounds: 5 })
-        results.push({ engine: name, size, kind, mbPerSecond: (perSecond * size) / 1e6 })
-      }
-    }
+  const results: { engine: string; size: number; kind: string; mode: Mode; mbPerSecond: number }[] = []
+  for (const { mode, size, kind, name, engine } of measuredCases(all)) {
+    const perSecond = measure(await operation(engine, size, kind, mode), { minMs: 300, rounds: 5 })
+    results.push({ engine: name, size, kind, mode, mbPerSecond: (perSecond * size) / 1e6 })
   }
   return results
 }
 
-interface AllocationRow { engine: string; size: number; kind: string; bytesPerMessage: number; heapPerMessage: number }
+interface AllocationRow { engine: string; size: number; kind: string; mode: Mode; bytesPerMessage: number; heapPerMessage: number }
 
 /**
  * allocationChild counts, in a child process, the bytes of every typed array, ArrayBuffer and
@@ -207,23 +219,19 @@ async function allocationChild(): Promise<void> {
   }
   const all = (await flate()).engines
   const out: AllocationRow[] = []
-  for (const size of sizes) {
-    for (const kind of ['compress', 'decompress'] as const) {
-      for (const [name, engine] of Object.entries(all)) {
-        const run = await operation(engine, size, kind)
-        const n = Math.min(2000, countFor(size))
-        for (let i = 0; i < 50; i++) run() // settle: buffers made once per connection are not per message
-        counted = 0
-        const profiler = new GCProfiler()
-        profiler.start()
-        const before = getHeapStatistics().used_heap_size
-        for (let i = 0; i < n; i++) run()
-        const after = getHeapStatistics().used_heap_size
-        let freed = 0
-        for (const gc of profiler.stop().statistics) freed += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize
-        out.push({ engine: name, size, kind, bytesPerMessage: counted / n, heapPerMessage: (after - before + freed) / n })
-      }
-    }
+  for (const { mode, size, kind, name, engine } of measuredCases(all)) {
+    const run = await operation(engine, size, kind, mode)
+    const n = Math.min(2000, countFor(size))
+    for (let i = 0; i < 50; i++) run() // settle: buffers made once per connection are not per message
+    counted = 0
+    const profiler = new GCProfiler()
+    profiler.start()
+    const before = getHeapStatistics().used_heap_size
+    for (let i = 0; i < n; i++) run()
+    const after = getHeapStatistics().used_heap_size
+    let freed = 0
+    for (const gc of profiler.stop().statistics) freed += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize
+    out.push({ engine: name, size, kind, mode, bytesPerMessage: counted / n, heapPerMessage: (after - before + freed) / n })
   }
   process.send!(out)
 }
@@ -236,11 +244,12 @@ async function enginesPart() {
   const rows: string[][] = []
   const label = (size: number) => (size >= 1024 ? `${size / 1024} KiB` : `${size} B`)
   for (const r of speed) {
-    const a = allocations.find((x) => x.engine === r.engine && x.size === r.size && x.kind === r.kind)!
-    const zlib = speed.find((x) => x.engine === 'zlib' && x.size === r.size && x.kind === r.kind)!
-    rows.push([`${label(r.size)} ${r.kind}`, r.engine, r.mbPerSecond.toFixed(1), `${(r.mbPerSecond / zlib.mbPerSecond).toFixed(2)}x`, a.bytesPerMessage.toFixed(0), a.heapPerMessage.toFixed(0)])
+    const a = allocations.find((x) => x.engine === r.engine && x.size === r.size && x.kind === r.kind && x.mode === r.mode)!
+    const zlib = speed.find((x) => x.engine === 'zlib' && x.size === r.size && x.kind === r.kind && x.mode === (r.mode === 'new per message' ? 'no takeover' : r.mode))!
+    rows.push([`${label(r.size)} ${r.kind}, ${r.mode === 'takeover' ? 'takeover' : 'no takeover'}`, r.mode === 'new per message' ? `${r.engine}, new per message` : r.engine, r.mbPerSecond.toFixed(1),
+      `${(r.mbPerSecond / zlib.mbPerSecond).toFixed(2)}x`, a.bytesPerMessage.toFixed(0), a.heapPerMessage.toFixed(0)])
   }
-  console.log('\nengines alone, JSON, context takeover: MB/s of uncompressed bytes (best of 5 rounds of 300 ms)\n')
+  console.log('\nengines alone, JSON: MB/s of uncompressed bytes (best of 5 rounds of 300 ms)\n')
   table(['case', 'engine', 'MB/s', 'vs zlib', 'buffers B/msg', 'heap B/msg'], rows)
   return { speed, allocations }
 }
