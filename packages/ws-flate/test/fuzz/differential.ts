@@ -15,16 +15,20 @@ import { expand, type Recipe, recipe } from './corpus.js'
 
 /** Message is one message of a trial: its bytes' recipe, where it is cut, how zlib ends it. */
 export interface Message {
+  /** What the message holds (see corpus.ts). */
   recipe: Recipe
   /** Fractions of the message (and of its compressed payload) where it is cut into fragments. */
   cuts: readonly number[]
+  /** node:zlib's ending: a sync flush (tail removed), a BFINAL block, or a BFINAL block and a 00 byte (RFC 7692 §7.2.3.4). */
   ending: 'sync' | 'bfinal' | 'bfinal+00'
 }
 
 /** Trial is one connection: an engine, its agreement, a compression level, and its messages. */
 export interface Trial {
   engine: DeflateEngine
+  /** Context takeover, both directions (RFC 7692 §7.1.1). */
   keepContext: boolean
+  /** Compression level of both compressors: 1, 6 or 9. */
   level: number
   /** The window the engine compresses with: from its minWindowBits to 15. */
   deflateBits: number
@@ -141,10 +145,4 @@ export function trial(engines: readonly DeflateEngine[]): fc.Arbitrary<Trial> {
     inflateBits: fc.integer({ min: 8, max: 15 }),
     messages: fc.array(message, { minLength: 1, maxLength: 12 }),
   }))
-}
-
-/** describe names a trial in a failure report: what fast-check's shrunk counterexample holds. */
-export function describe(trial: Trial): string {
-  const { engine, keepContext, level, deflateBits, inflateBits, messages } = trial
-  return JSON.stringify({ engine: engine.name, keepContext, level, deflateBits, inflateBits, messages })
 }
