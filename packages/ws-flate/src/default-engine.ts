@@ -4,7 +4,7 @@ import { fflateEngine } from './fflate-engine.js'
 import { MessageInflater } from './message-inflater.js'
 import { type ZlibModule, zlibEngineOn } from './zlib-engine.js'
 
-/** Runtime is what {@link chooseEngine} reads of the running platform: its `process`, where it has one. */
+/** Runtime is what {@link chooseEngine} reads of the running platform: its `process`, where it has one (exported for tests). */
 export interface Runtime {
   /** Node.js's synchronous loader of its own modules (Node 20.16 and later; Bun and Deno have it too). */
   getBuiltinModule?(id: string): unknown
@@ -21,29 +21,30 @@ const hello = 'Hello'
 /** collect gathers what an inflater hands its sink (views valid during the call only: copied). */
 function collect(): { sink: Sink; bytes: () => Uint8Array } {
   const pieces: Uint8Array[] = []
-  return { sink: (piece) => pieces.push(piece.slice()), bytes: () => concat(pieces) }
+  return { sink: (piece) => pieces.push(new Uint8Array(piece)), bytes: () => concat(pieces) }
 }
 
 /**
  * works checks an engine on this runtime: a message compressed and inflated back twice with
- * context takeover, and RFC 7692 §7.2.3.4's reference across a BFINAL block.
+ * context takeover, and RFC 7692 §7.2.3.4's reference across a BFINAL block. What it opens,
+ * it closes, whatever throws.
  */
 function works(engine: DeflateEngine): boolean {
-  const deflater = engine.createDeflater({ windowBits: 15, keepContext: true })
-  const inflater = engine.createInflater({ windowBits: 15, keepContext: true })
-  const restarted = new MessageInflater(engine.createInflater({ windowBits: 15, keepContext: true }))
+  const opened: { close?(): void }[] = []
+  const open = <T extends { close?(): void }>(made: T) => (opened.push(made), made)
   const text = new TextDecoder()
   try {
+    const deflater = open(engine.createDeflater({ windowBits: 15, keepContext: true }))
+    const inflater = open(engine.createInflater({ windowBits: 15, keepContext: true }))
     for (let i = 0; i < 2; i++) {
       const out = collect()
-      inflater.write(deflater.write(probe, true).slice(), true, out.sink, 1 << 16)
+      inflater.write(new Uint8Array(deflater.write(probe, true)), true, out.sink, 1 << 16)
       if (text.decode(out.bytes()) !== text.decode(probe)) return false
     }
+    const restarted = open(new MessageInflater(engine.createInflater({ windowBits: 15, keepContext: true })))
     return acrossBfinal.every((payload) => text.decode(restarted.inflate(payload)) === hello)
   } finally {
-    deflater.close?.()
-    inflater.close?.()
-    restarted.close()
+    for (const made of opened) made.close?.()
   }
 }
 
@@ -52,7 +53,8 @@ function works(engine: DeflateEngine): boolean {
  * node:zlib is there with the synchronous binding it drives, and a round trip through it gives
  * the messages back, across a BFINAL block too (Node.js, Bun), the fflate engine everywhere
  * else: browsers, workers, Node.js before 20.16, a runtime whose node:zlib lacks the binding,
- * and Deno (2.9), whose raw inflater ignores the dictionary that restart needs.
+ * and Deno (2.9), whose raw inflater ignores the dictionary that restart needs. Exported
+ * for tests.
  */
 export function chooseEngine(runtime: Runtime | undefined): DeflateEngine {
   try {

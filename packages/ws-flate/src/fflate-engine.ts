@@ -2,6 +2,7 @@ import { Deflate, Inflate, inflateSync } from 'fflate'
 import type { DeflateEngine, DeflaterOptions, InflaterOptions, RawDeflater, RawInflater, Sink } from './engine.js'
 import { concat } from './concat.js'
 import { History } from './history.js'
+import { checkLevel } from './level.js'
 
 /**
  * fflate's Deflate keeps its state in `s` (fflate 0.8.3, which package.json pins exactly):
@@ -53,7 +54,7 @@ const maxPush = 65536
  * where the call's data starts (its block start begins at 0 in every call). Past the header
  * (3 bits from `bit`, then padding to the byte) come LEN, NLEN and the copied bytes: the
  * first `from` of them are dropped and LEN and NLEN rewritten. `chunk` is fflate's output,
- * owned by the engine; it is changed in place.
+ * owned by the engine; it is changed in place. Exported for tests.
  */
 export function storedBlockFrom(chunk: Uint8Array, bit: number, from: number): Uint8Array {
   if (from === 0 || (((chunk[0] | (chunk[1] << 8)) >>> (bit + 1)) & 3) !== 0) return chunk
@@ -80,7 +81,7 @@ export function storedBlockFrom(chunk: Uint8Array, bit: number, from: number): U
  */
 function restart(internals: DeflateInternals): void {
   const { h, p } = internals.s
-  internals.s = { l: 0, i: 0, w: 0, z: 0, h: h?.fill(0), p: p?.fill(0) }
+  internals.s = { l: 0, i: 0, w: 0, z: 0, r: 0, h: h?.fill(0), p: p?.fill(0) }
 }
 
 class FflateDeflater implements RawDeflater {
@@ -89,6 +90,8 @@ class FflateDeflater implements RawDeflater {
 
   constructor(options: DeflaterOptions) {
     if (options.windowBits < 15) throw new RangeError('the fflate engine cannot limit its window below 15 bits: negotiate with minWindowBits 15')
+    // Level 0 (stored blocks only) takes another path in fflate, which the mend below does not fit.
+    checkLevel(options.level)
     this.deflate = new Deflate({ level: (options.level ?? 6) as 6, mem }, (chunk) => this.chunks.push(chunk))
     const internals = this.internals
     restart(internals)
@@ -97,7 +100,7 @@ class FflateDeflater implements RawDeflater {
     const encode = internals.p
     internals.p = (buffer, final) => {
       const from = internals.s.w
-      const bit = (internals.s.r ?? 0) & 7
+      const bit = internals.s.r! & 7 // set by restart, then by fflate
       encode.call(internals, buffer, final)
       const last = this.chunks.length - 1
       this.chunks[last] = storedBlockFrom(this.chunks[last], bit, from)
@@ -113,8 +116,12 @@ class FflateDeflater implements RawDeflater {
     chunks.length = 0
     for (let at = 0; at < data.length; at += maxPush) this.deflate.push(data.subarray(at, at + maxPush))
     if (last) {
-      this.deflate.flush()
-      chunks.push(syncFlush(this.internals.s))
+      // Only what was pushed since the last encoding call is encoded: with nothing (an empty
+      // message, z = w), fflate would encode its whole buffer, stale bytes included (its
+      // `st.z || dat.length`, with z 0 after a restart). The sync flush alone ends it.
+      const state = this.internals.s
+      if (state.z !== state.w) this.deflate.flush()
+      chunks.push(syncFlush(state))
     }
     const out = concat(chunks)
     chunks.length = 0

@@ -1,6 +1,7 @@
 import type * as Zlib from 'node:zlib'
 import type { DeflateEngine, DeflaterOptions, InflaterOptions, RawDeflater, RawInflater, Sink } from './engine.js'
 import { History } from './history.js'
+import { checkLevel } from './level.js'
 
 /**
  * The binding under every node:zlib stream: `writeSync` runs zlib's deflate() or inflate()
@@ -83,6 +84,7 @@ class ZlibDeflater implements RawDeflater {
 
   constructor(zlib: ZlibModule, options: DeflaterOptions) {
     if (options.windowBits < 9) throw new RangeError('the zlib engine cannot limit its window below 9 bits: negotiate with minWindowBits 9')
+    checkLevel(options.level)
     this.native = new NativeStream(zlib.createDeflateRaw({ level: options.level ?? 6, windowBits: options.windowBits }))
   }
 

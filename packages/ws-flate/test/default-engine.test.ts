@@ -5,8 +5,11 @@ import { chooseEngine } from '../src/default-engine.js'
 import { zlibEngine } from '../src/zlib.js'
 import { elements } from './helpers.js'
 
-t.test('on Node.js the default engine is the zlib engine, the same object as zlibEngine', async (t) => {
-  t.equal(defaultEngine(), zlibEngine)
+// Node.js has process.getBuiltinModule from 20.16 (package.json allows 20.0): before, fflate.
+const builtins = typeof (process as { getBuiltinModule?: unknown }).getBuiltinModule === 'function'
+
+t.test('on Node.js 20.16+ the default engine is the zlib engine, the same object as zlibEngine', async (t) => {
+  t.equal(defaultEngine(), builtins ? zlibEngine : fflateEngine)
   t.equal(defaultEngine(), defaultEngine(), 'chosen once')
   const deflate = new PerMessageDeflate(agreementOf(elements('permessage-deflate')[0])!, 'server')
   const payload = deflate.deflater.compress(Buffer.from('x'.repeat(1000)))!

@@ -7,6 +7,7 @@ import { fuzzedEngines } from './fuzz/engines.js'
 import { runFuzz } from './fuzz/run.js'
 
 const seed = Number(process.env.FUZZ_SEED ?? 12)
+if (!Number.isInteger(seed)) throw new RangeError(`FUZZ_SEED must be an integer: ${process.env.FUZZ_SEED}`)
 const target = 100_000
 
 t.test(`differential fuzzing against node:zlib, seed ${seed}`, async (t) => {

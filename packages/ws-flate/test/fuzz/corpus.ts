@@ -2,7 +2,8 @@
  * Inputs for the differential fuzzer, as real traffic looks: JSON documents and their repeats
  * at odd periods, text in several scripts, binary records with runs, random bytes. A message
  * is a small recipe (what fast-check draws and shrinks) that expands to its bytes
- * deterministically; real files come from the workspace's own, pinned, `typescript` package.
+ * deterministically; real files come from the workspace's own `typescript` package (the
+ * version the lockfile holds).
  */
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -13,7 +14,7 @@ const typescript = (path: string) => readFileSync(require.resolve(`typescript/${
 const locales = ['cs', 'de', 'es', 'fr', 'it', 'ja', 'ko', 'pl', 'pt-br', 'ru', 'tr', 'zh-cn', 'zh-tw']
 
 /**
- * files: real documents of a pinned version: typescript's package.json (3,620 bytes, the issue 12
+ * files: real documents, of the locked version: typescript's package.json (3,620 bytes, the issue 12
  * reproduction's period), its diagnostic messages as JSON in 13 languages (Latin, Cyrillic, CJK,
  * Hangul), and a large TypeScript declaration file. Loaded on first use.
  */

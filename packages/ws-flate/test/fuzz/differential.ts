@@ -11,6 +11,7 @@
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib'
 import fc from 'fast-check'
 import { type DeflateEngine, MessageDeflater, MessageInflater, syncTail } from '../../src/index.js'
+import { History } from '../../src/history.js'
 import { expand, type Recipe, recipe } from './corpus.js'
 
 /** Message is one message of a trial: its bytes' recipe, where it is cut, how zlib ends it. */
@@ -38,7 +39,6 @@ export interface Trial {
 }
 
 const sync = constants.Z_SYNC_FLUSH
-const empty = Buffer.alloc(0)
 
 /** cut splits `data` at the given fractions, in order, empty pieces included. */
 function cut(data: Uint8Array, cuts: readonly number[]): Uint8Array[] {
@@ -46,39 +46,34 @@ function cut(data: Uint8Array, cuts: readonly number[]): Uint8Array[] {
   return [...points, data.length].map((end, i) => data.subarray(i === 0 ? 0 : points[i - 1], end))
 }
 
-/** Window keeps what a peer's window holds: the last 32 KiB of the messages. */
-class Window {
-  bytes: Buffer = empty
-  add(message: Uint8Array): void {
-    this.bytes = Buffer.concat([this.bytes, message]).subarray(-32768)
-  }
-  dictionary(bits: number): { dictionary?: Buffer } {
-    return this.bytes.length > 0 ? { dictionary: this.bytes.subarray(-(1 << bits)) } : {}
-  }
+/** dictionary: what a peer's window of `bits` holds of `history` (RFC 7692 §7.1.1's context takeover), as node:zlib options. */
+function dictionary(history: History, bits: number): { dictionary?: Uint8Array } {
+  const held = history.view()
+  return held.length > 0 ? { dictionary: held.subarray(-(1 << bits)) } : {}
 }
 
 /**
- * compressedByEngine: the engine compresses, node:zlib inflates. A message longer than a
- * window below 15 bits is inflated into 64-byte buffers, so that a reference past the window
- * fails within the message too (zlib checks a distance against its window only past the
- * output of its current call); a violation by less than 64 bytes can still pass.
+ * compressedByEngine: the engine compresses, node:zlib inflates. Below 15 bits, zlib inflates
+ * into 64-byte buffers: it checks a distance against its window only past the output of its
+ * current call, so a reference past the window fails this way unless it misses by less than
+ * 64 bytes.
  */
 function compressedByEngine(trial: Trial, messages: Buffer[]): void {
   const { engine, keepContext, level, deflateBits: bits } = trial
   const deflater = new MessageDeflater(engine.createDeflater({ windowBits: bits, keepContext, level }), { keepContext })
-  const window = new Window()
+  const history = new History()
   try {
     messages.forEach((message, i) => {
       const pieces = cut(message, trial.messages[i].cuts)
       const payload = Buffer.concat(pieces.map((piece, k) => Buffer.from(deflater.write(piece, k === pieces.length - 1))))
       let inflated: Buffer
       try {
-        inflated = inflateRawSync(Buffer.concat([payload, syncTail]), { windowBits: bits, finishFlush: sync, ...(bits < 15 && message.length > 1 << bits ? { chunkSize: 64 } : {}), ...(keepContext ? window.dictionary(bits) : {}) })
+        inflated = inflateRawSync(Buffer.concat([payload, syncTail]), { windowBits: bits, finishFlush: sync, ...(bits < 15 ? { chunkSize: 64 } : {}), ...(keepContext ? dictionary(history, bits) : {}) })
       } catch (error) {
         throw new Error(`${engine.name} compressed message ${i} (${message.length} bytes) into what node:zlib cannot inflate: ${(error as Error).message}`)
       }
       if (!inflated.equals(message)) throw new Error(`${engine.name} compressed message ${i} (${message.length} bytes): node:zlib inflates ${inflated.length} other bytes`)
-      if (keepContext) window.add(message)
+      if (keepContext) history.append(message)
     })
   } finally {
     deflater.close()
@@ -89,11 +84,11 @@ function compressedByEngine(trial: Trial, messages: Buffer[]): void {
 function compressedByZlib(trial: Trial, messages: Buffer[]): void {
   const { engine, keepContext, level, inflateBits: bits } = trial
   const inflater = new MessageInflater(engine.createInflater({ windowBits: bits, keepContext }))
-  const window = new Window()
+  const history = new History()
   try {
     messages.forEach((message, i) => {
       const { cuts, ending } = trial.messages[i]
-      const options = { level, windowBits: Math.max(9, bits), ...(keepContext ? window.dictionary(Math.max(9, bits)) : {}) }
+      const options = { level, windowBits: Math.max(9, bits), ...(keepContext ? dictionary(history, Math.max(9, bits)) : {}) }
       let payload: Buffer
       if (ending === 'sync') {
         const out = deflateRawSync(message, { ...options, finishFlush: sync })
@@ -111,7 +106,7 @@ function compressedByZlib(trial: Trial, messages: Buffer[]): void {
         throw new Error(`${engine.name} cannot inflate message ${i} (${message.length} bytes) that node:zlib compressed: ${(error as Error).message}`)
       }
       if (!Buffer.concat(output).equals(message)) throw new Error(`${engine.name} inflates message ${i} (${message.length} bytes) wrong`)
-      if (keepContext) window.add(message)
+      if (keepContext) history.append(message)
     })
   } finally {
     inflater.close()
