@@ -28,9 +28,13 @@ export interface ClientRequestOptions {
  * Sec-WebSocket-Key sent.
  */
 export interface ClientHandshake {
+  /** request is the request head (RFC 6455 §4.1), a new buffer for the caller to write as is. */
   request: Uint8Array
+  /** key is the random Sec-WebSocket-Key sent, base64 of 16 bytes (RFC 6455 §4.1). */
   key: string
+  /** protocols are the subprotocols offered in Sec-WebSocket-Protocol; the server may choose only one of them (RFC 6455 §4.1). */
   protocols: readonly string[]
+  /** extensions are the extensions offered in Sec-WebSocket-Extensions; the server may accept only these (RFC 6455 §9.1). */
   extensions: readonly Extension[]
 }
 
@@ -40,9 +44,13 @@ export interface ClientHandshake {
  * head, where the first frames from the server may already be waiting.
  */
 export interface ServerResponse {
+  /** protocol is the subprotocol the server chose (a copy), or null for none (RFC 6455 §4.1). */
   protocol: string | null
+  /** extensions are the extensions the server accepted, in its order, copies (RFC 6455 §9.1). */
   extensions: Extension[]
+  /** headers are every header field of the response, names lower-cased, copies. */
   headers: [string, string][]
+  /** end is the offset just past the response head: server frames may already be waiting from there. */
   end: number
 }
 

@@ -10,7 +10,9 @@ export const MaxCloseReasonLength = 123
  * the frame's payload, not a copy: it is valid as long as those bytes are.
  */
 export interface CloseBody {
+  /** code is the status code, the body's first 2 bytes (RFC 6455 §5.5.1, §7.4). */
   code: number
+  /** reason is the UTF-8 reason after the code: a view into the frame's payload, not a copy (RFC 6455 §5.5.1). */
   reason: Uint8Array
 }
 

@@ -3,9 +3,13 @@
  * Number Registry" (§11.7). 1004, 1005, 1006 and 1015 are never sent in a close frame.
  */
 export const CloseCode = {
+  /** The purpose of the connection has been fulfilled (RFC 6455 §7.4.1). */
   NormalClosure: 1000,
+  /** The endpoint is going away: a server shutting down, a browser leaving the page (§7.4.1). */
   GoingAway: 1001,
+  /** The peer broke the protocol (§7.4.1). */
   ProtocolError: 1002,
+  /** The endpoint cannot accept this type of data, such as binary when it takes only text (§7.4.1). */
   UnsupportedData: 1003,
   /** Reserved; meaning may be defined in the future. Never sent. */
   Reserved: 1004,
@@ -13,10 +17,15 @@ export const CloseCode = {
   NoStatusReceived: 1005,
   /** Set by an endpoint whose connection closed without a close frame. Never sent. */
   AbnormalClosure: 1006,
+  /** A message's data is inconsistent with its type, such as text that is not UTF-8 (§7.4.1). */
   InvalidPayloadData: 1007,
+  /** A message violates the endpoint's policy; the generic code when no other fits (§7.4.1). */
   PolicyViolation: 1008,
+  /** A message is too big to process (§7.4.1). */
   MessageTooBig: 1009,
+  /** Sent by a client: the server did not negotiate an extension the client requires (§7.4.1). */
   MandatoryExtension: 1010,
+  /** Sent by a server: an unexpected condition kept it from fulfilling the request (§7.4.1). */
   InternalError: 1011,
   /** IANA registry. */
   ServiceRestart: 1012,

@@ -58,9 +58,12 @@ export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode]
  * is the status code to send in the close frame that fails the connection (RFC 6455 §7.1.7).
  */
 export class WebSocketError extends Error {
+  /** code is the stable reason, one of {@link ErrorCode}: switch on it, not on the message. */
   readonly code: ErrorCodeValue
+  /** closeCode is the status code to send in the close frame that fails the connection (RFC 6455 §7.4.1). */
   readonly closeCode: number
 
+  /** new WebSocketError(code, closeCode, message) sets `name` to the class constructed. */
   constructor(code: ErrorCodeValue, closeCode: number, message: string) {
     super(message)
     this.name = new.target.name
@@ -71,6 +74,7 @@ export class WebSocketError extends Error {
 
 /** ProtocolError is a violation of RFC 6455 framing rules: close code 1002 (§7.4.1). */
 export class ProtocolError extends WebSocketError {
+  /** new ProtocolError(code, message) carries close code 1002 (RFC 6455 §7.4.1). */
   constructor(code: ErrorCodeValue, message: string) {
     super(code, 1002, message)
   }
@@ -81,6 +85,7 @@ export class ProtocolError extends WebSocketError {
  * reason that is not UTF-8: close code 1007 (RFC 6455 §7.4.1, §8.1).
  */
 export class InvalidPayloadError extends WebSocketError {
+  /** new InvalidPayloadError(code, message) carries close code 1007 (RFC 6455 §7.4.1). */
   constructor(code: ErrorCodeValue, message: string) {
     super(code, 1007, message)
   }
@@ -91,6 +96,7 @@ export class InvalidPayloadError extends WebSocketError {
  * (RFC 6455 §7.4.1) unless the limit says otherwise (1008, policy violation).
  */
 export class LimitError extends WebSocketError {
+  /** new LimitError(code, message, closeCode) carries close code 1009, or 1008 when a policy sets the limit (RFC 6455 §7.4.1). */
   constructor(code: ErrorCodeValue, message: string, closeCode: 1008 | 1009 = 1009) {
     super(code, closeCode, message)
   }
@@ -108,9 +114,12 @@ export type HeaderList = readonly (readonly [name: string, value: string])[]
  * read as a different answer.
  */
 export class HandshakeRejection extends WebSocketError {
+  /** status is the HTTP status of the refusal, 400 to 599 (RFC 6455 §4.2.1). */
   readonly status: number
+  /** headers are extra header fields written into the refusal, in order. */
   readonly headers: HeaderList
 
+  /** new HandshakeRejection(status, reason, headers) throws a RangeError unless `status` is 400-599; `headers` is kept, not copied. */
   constructor(status: number, reason: string, headers: HeaderList = []) {
     if (!Number.isInteger(status) || status < 400 || status > 599) throw new RangeError(`rejection status ${status} is not 400-599`)
     super(ErrorCode.HandshakeRejected, 1002, reason)
@@ -125,9 +134,12 @@ export class HandshakeRejection extends WebSocketError {
  * lower-cased), kept so that a caller can follow a redirect or read a 401 challenge.
  */
 export class HandshakeError extends WebSocketError {
+  /** status is the status code of the server's response (RFC 6455 §4.1). */
   readonly status: number
+  /** headers are the response's header fields, names lower-cased, values copied. */
   readonly headers: HeaderList
 
+  /** new HandshakeError(message, status, headers) keeps `headers`, not copied. */
   constructor(message: string, status: number, headers: HeaderList = []) {
     super(ErrorCode.HandshakeFailed, 1002, message)
     this.status = status

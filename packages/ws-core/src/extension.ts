@@ -6,8 +6,15 @@ import { isTokenChar, latin1 } from './http-head.js'
  * A parameter with no value has `value` null. Strings are copies: they outlive the request.
  */
 export interface Extension {
+  /** name is the extension token, such as `permessage-deflate` (RFC 6455 §9.1). */
   name: string
-  params: { name: string; value: string | null }[]
+  /** params are the extension's parameters in order, duplicates kept (RFC 6455 §9.1). */
+  params: {
+    /** name is the parameter's name, such as `server_max_window_bits`. */
+    name: string
+    /** value is the parameter's value (a quoted-string's unescaped content), or null when it has none. */
+    value: string | null
+  }[]
 }
 
 /**

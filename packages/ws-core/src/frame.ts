@@ -10,7 +10,9 @@ import { isReserved, OpCode } from './opcode.js'
  * encoded into a new buffer. `header.length` equals `payload.length`.
  */
 export interface Frame {
+  /** header is the frame's header (RFC 6455 §5.2); its `length` equals `payload.length`. */
   header: Header
+  /** payload is the caller's bytes, not copied ({@link maskFrame} masks a copy). */
   payload: Uint8Array
 }
 

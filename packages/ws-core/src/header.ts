@@ -21,11 +21,17 @@ export const MaxPayloadLength = Number.MAX_SAFE_INTEGER
  * when `masked` is false. `length` is the payload length, at most 2^53 - 1.
  */
 export interface Header {
+  /** fin is the FIN bit: this frame is the last of its message (RFC 6455 §5.2). */
   fin: boolean
+  /** rsv is RSV1-RSV3 as a number, RSV1 the high bit ({@link Rsv1}); 0 unless an extension defines them (RFC 6455 §5.2). */
   rsv: number
+  /** opCode is the 4-bit opcode, defined ({@link OpCode}) or reserved (RFC 6455 §5.2). */
   opCode: number
+  /** masked is the MASK bit: the payload is masked with {@link Header.mask} (RFC 6455 §5.2, §5.3). */
   masked: boolean
+  /** mask is the 32-bit masking key in wire order (first key byte in the high 8 bits), or 0 when not masked (RFC 6455 §5.3). */
   mask: number
+  /** length is the payload length in bytes, 0 to 2^53 - 1 (RFC 6455 §5.2). */
   length: number
 }
 

@@ -1,3 +1,10 @@
+/**
+ * @ws-toolkit/ws-core: pure, portable RFC 6455 functions over `Uint8Array`: frame headers,
+ * masking, frames, close bodies, protocol checks, UTF-8 validation and the opening handshake.
+ * Nothing is copied unless the function's name or doc comment says so.
+ *
+ * @module @ws-toolkit/ws-core
+ */
 export * from './errors.js'
 export * from './opcode.js'
 export * from './close-code.js'

@@ -3,11 +3,17 @@
  * Values 0x3-0x7 are reserved for further data frames, 0xB-0xF for further control frames.
  */
 export const OpCode = {
+  /** Continuation (0x0) continues a fragmented message (RFC 6455 §5.4). */
   Continuation: 0x0,
+  /** Text (0x1) starts a text message, UTF-8 as a whole (RFC 6455 §5.6). */
   Text: 0x1,
+  /** Binary (0x2) starts a binary message (RFC 6455 §5.6). */
   Binary: 0x2,
+  /** Close (0x8) is a close frame (RFC 6455 §5.5.1). */
   Close: 0x8,
+  /** Ping (0x9) is a ping, to be answered by a pong with the same payload (RFC 6455 §5.5.2). */
   Ping: 0x9,
+  /** Pong (0xA) is a pong, an answer or a unilateral heartbeat (RFC 6455 §5.5.3). */
   Pong: 0xa,
 } as const
 

@@ -49,9 +49,30 @@ export interface UpgraderOptions {
  * must not be dropped. `response` is a new buffer to write to the socket as is.
  */
 export type UpgradeResult =
-  | { kind: 'incomplete' }
-  | { kind: 'accepted'; response: Uint8Array; protocol: string | null; extensions: Extension[]; end: number }
-  | { kind: 'rejected'; response: Uint8Array; error: HandshakeRejection }
+  | {
+    /** kind `incomplete`: the request head has not all arrived; call again with more bytes. */
+    kind: 'incomplete'
+  }
+  | {
+    /** kind `accepted`: the handshake succeeded (RFC 6455 §4.2.2). */
+    kind: 'accepted'
+    /** response is the 101 response, a new buffer to write as is (RFC 6455 §4.2.2). */
+    response: Uint8Array
+    /** protocol is the subprotocol chosen (a copy), or null for none (RFC 6455 §4.2.2). */
+    protocol: string | null
+    /** extensions are the extensions accepted, in the client's order (RFC 6455 §9.1). */
+    extensions: Extension[]
+    /** end is the offset just past the request head: bytes from there on belong to the connection. */
+    end: number
+  }
+  | {
+    /** kind `rejected`: the request was refused (RFC 6455 §4.2.1). */
+    kind: 'rejected'
+    /** response is the complete refusal, a new buffer to write as is before closing. */
+    response: Uint8Array
+    /** error is the rejection, with its status and headers. */
+    error: HandshakeRejection
+  }
 
 const scanProblems: Record<string, [number, string]> = {
   'bare-lf': [400, 'header lines must end in CRLF'],
@@ -72,6 +93,7 @@ export class Upgrader {
   private readonly options: UpgraderOptions
   private readonly limits: HeadLimits
 
+  /** new Upgrader(options) keeps `options` and its callbacks (not copied) and reads `limits` once, here. */
   constructor(options: UpgraderOptions = {}) {
     this.options = options
     this.limits = { ...defaultHeadLimits, ...options.limits }
