@@ -11,9 +11,13 @@ import { destroyOnError, endRefused, type HandshakeOptions, readHead } from './r
  * {@link destroyOnError}: attach your handlers (and your own `'error'` listener), then resume it.
  */
 export interface Accepted<S extends Duplex = Duplex> {
+  /** socket is the connection's socket, paused, yours from now on. */
   socket: S
+  /** protocol is the subprotocol chosen, or null for none (RFC 6455 §4.2.2). */
   protocol: string | null
+  /** extensions are the extensions accepted, in the client's order (RFC 6455 §9.1). */
   extensions: Extension[]
+  /** head is the bytes the client sent behind its request (its first frames): a view, yours, to process first. */
   head: Uint8Array
 }
 

@@ -41,6 +41,7 @@ export interface BatchWriterOptions {
  * {@link end}, frames are dropped (RFC 6455 §5.5.1: nothing follows a close).
  */
 export class BatchWriter {
+  /** socket is where the batched frames are written. */
   readonly socket: Writable
   private readonly masked: boolean
   private readonly bufferSize: number
@@ -66,6 +67,7 @@ export class BatchWriter {
     if (!error && this.free.length < 2) this.free.push(buffer)
   }
 
+  /** new BatchWriter(socket, options) allocates its buffers on first use; `bufferSize` under 256 is a RangeError. */
   constructor(socket: Writable, options: BatchWriterOptions) {
     const { side, bufferSize = 64 * 1024, compressor = null } = options
     if (!(bufferSize >= 256)) throw new RangeError(`invalid bufferSize ${bufferSize}: at least 256 bytes`)

@@ -3,7 +3,9 @@
  * `tls.TLSSocket`, any Writable) or a {@link BatchWriter}.
  */
 export interface BroadcastTarget {
+  /** write sends `frame`, a compiled frame shared by every target: it must not be changed. False means backed up. */
   write(frame: Uint8Array): boolean
+  /** writableLength is how many bytes already wait to be sent. */
   readonly writableLength: number
 }
 

@@ -2,7 +2,9 @@ import type { Duplex } from 'node:stream'
 
 /** Closable is a reader that can send a close frame: a {@link MessageReader} or a {@link DataReader}. */
 export interface Closable {
+  /** socket is the connection's socket. */
   readonly socket: Duplex
+  /** close sends a close frame with `code` and `reason` (RFC 6455 §5.5.1). */
   close(code?: number, reason?: string): void
 }
 

@@ -29,8 +29,11 @@ export function closeReplyCode(closed: CloseError): number | undefined {
 
 /** ControlTarget is what the default control handling acts on: a MessageReader or a DataReader. */
 export interface ControlTarget {
+  /** pong answers a ping with `payload`, read during the call only (RFC 6455 §5.5.2). */
   pong(payload: Uint8Array): void
+  /** close sends a close frame with `code` and `reason` (RFC 6455 §5.5.1). */
   close(code?: number, reason?: string): void
+  /** end finishes the target with `reason`. */
   end(reason: Error): void
 }
 
@@ -58,6 +61,7 @@ export class PongGate {
   private pending: Uint8Array | null = null
   private stopped = false
 
+  /** new PongGate(socket, send) sends pongs through `send`, watching `socket` for backpressure. */
   constructor(socket: Writable, send: (payload: Uint8Array) => void) {
     this.socket = socket
     this.send = send

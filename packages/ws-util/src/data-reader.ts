@@ -35,9 +35,11 @@ export interface DataHandler {
 
 /** DataReaderOptions configures a {@link DataReader}. */
 export interface DataReaderOptions {
+  /** side is this endpoint: a server requires masked frames, a client unmasked ones (RFC 6455 §5.1). */
   side: Side
   /** The writer for this socket's answers (pongs, closes); one is made when absent. */
   writer?: BatchWriter
+  /** limits bound frames, messages and fragments (RFC 6455 §10.4); unset ones take {@link defaultDecoderLimits}. */
   limits?: Partial<DecoderLimits>
   /** RSV bits the negotiated extensions use (RFC 6455 §5.2): RSV1 by default with a decompressor, else none. */
   allowedRsv?: number
@@ -66,7 +68,9 @@ export interface DataReaderOptions {
  * the socket is backed up, pause the socket until `drain`.
  */
 export class DataReader {
+  /** socket is the connection's socket, read by this reader from construction on. */
   readonly socket: Duplex
+  /** writer is the writer for this socket: the one given in the options, or one made for it. */
   readonly writer: BatchWriter
   private readonly side: Side
   private readonly handler: DataHandler
@@ -95,6 +99,7 @@ export class DataReader {
   private closeSent = false
   private ended: Error | null = null
 
+  /** new DataReader(socket, head, handler, options) reads `head` first, then the socket; both are unmasked in place, not copied. */
   constructor(socket: Duplex, head: Uint8Array, handler: DataHandler, options: DataReaderOptions) {
     this.socket = socket
     this.side = options.side

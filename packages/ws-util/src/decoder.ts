@@ -78,6 +78,7 @@ export class FrameDecoder {
   private fragments = 0
   private failure: unknown = null
 
+  /** new FrameDecoder(side, handler, options) decodes frames sent to this `side`; `allowedRsv` lists the RSV bits negotiated extensions use (RFC 6455 §5.2). */
   constructor(side: Side, handler: DecoderHandler, options: { allowedRsv?: number; limits?: Partial<DecoderLimits> } = {}) {
     this.handler = handler
     this.limits = { ...defaultDecoderLimits, ...options.limits }

@@ -26,10 +26,15 @@ export interface DialOptions extends HandshakeOptions {
  * attach your handlers (and your own `'error'` listener), then resume it.
  */
 export interface Dialed {
+  /** socket is the connection's socket, paused, yours from now on. */
   socket: Socket | TLSSocket
+  /** protocol is the subprotocol the server chose, or null for none (RFC 6455 §4.1). */
   protocol: string | null
+  /** extensions are the extensions the server accepted (RFC 6455 §9.1). */
   extensions: Extension[]
+  /** headers are the response's header fields, names lower-cased, copies. */
   headers: [string, string][]
+  /** head is the bytes the server sent behind its response (its first frames): a view, yours, to process first. */
   head: Uint8Array
 }
 
@@ -59,10 +64,15 @@ export async function dial(url: string | URL, options: DialOptions = {}): Promis
  * connect to (IPv6 without brackets), the Host header value and the request-target.
  */
 export interface DialTarget {
+  /** secure is true for `wss://`: the connection runs over TLS (RFC 6455 §3). */
   secure: boolean
+  /** hostname is the host to connect to, an IPv6 address without brackets. */
   hostname: string
+  /** port is the port to connect to: the URL's, else 80 for `ws://` and 443 for `wss://` (RFC 6455 §3). */
   port: number
+  /** host is the Host header's value: host, and port when not the default (RFC 6455 §4.1). */
   host: string
+  /** path is the request-target: path and query, `/` when empty (RFC 6455 §3). */
   path: string
 }
 

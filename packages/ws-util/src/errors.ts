@@ -3,8 +3,10 @@
  * socket has been destroyed. `code` is stable.
  */
 export class HandshakeTimeoutError extends Error {
+  /** code is the stable reason: switch on it, not on the message. */
   readonly code = 'WS_HANDSHAKE_TIMEOUT'
 
+  /** new HandshakeTimeoutError(timeoutMs) names the timeout in its message. */
   constructor(timeoutMs: number) {
     super(`opening handshake did not complete within ${timeoutMs} ms`)
     this.name = 'HandshakeTimeoutError'
@@ -16,9 +18,12 @@ export class HandshakeTimeoutError extends Error {
  * `received` is how many bytes of the head had arrived. `code` is stable.
  */
 export class SocketClosedError extends Error {
+  /** code is the stable reason: switch on it, not on the message. */
   readonly code = 'WS_SOCKET_CLOSED'
+  /** received is how many bytes of the head had arrived when the socket closed. */
   readonly received: number
 
+  /** new SocketClosedError(received) records how many bytes of the head had arrived. */
   constructor(received: number) {
     super(`connection closed during the opening handshake after ${received} bytes`)
     this.name = 'SocketClosedError'
@@ -32,10 +37,14 @@ export class SocketClosedError extends Error {
  * `code` is stable.
  */
 export class CloseError extends Error {
+  /** code is the stable reason: switch on it, not on the message. */
   readonly code = 'WS_CLOSED'
+  /** closeCode is the status code of the peer's close frame, 1005 when it sent none (RFC 6455 §7.1.5). */
   readonly closeCode: number
+  /** reason is the close frame's reason, decoded from UTF-8 (RFC 6455 §7.1.6); empty when none. */
   readonly reason: string
 
+  /** new CloseError(closeCode, reason) is what a reader ends with when the peer closes. */
   constructor(closeCode: number, reason: string) {
     super(`connection closed by the peer with ${closeCode}${reason ? `: ${reason}` : ''}`)
     this.name = 'CloseError'
@@ -49,9 +58,12 @@ export class CloseError extends Error {
  * close code is then 1006), or the socket failed (`cause`). `code` is stable.
  */
 export class AbnormalClosureError extends Error {
+  /** code is the stable reason: switch on it, not on the message. */
   readonly code = 'WS_ABNORMAL_CLOSURE'
+  /** closeCode is 1006, the code of a connection closed without a close frame (RFC 6455 §7.1.5, §7.4.1). */
   readonly closeCode = 1006
 
+  /** new AbnormalClosureError(cause) keeps the socket's error, if any, as `cause`. */
   constructor(cause?: Error) {
     super(cause ? `connection failed: ${cause.message}` : 'connection closed without a close frame', { cause })
     this.name = 'AbnormalClosureError'

@@ -1,5 +1,7 @@
 /**
  * @ws-toolkit/ws-util: Node.js socket and stream helpers built on @ws-toolkit/ws-core.
+ *
+ * @module @ws-toolkit/ws-util
  */
 export * from './errors.js'
 export { defaultHandshakeTimeoutMs, destroyOnError, endRefused, type HandshakeOptions, readHead, refusedLingerMs } from './read-head.js'

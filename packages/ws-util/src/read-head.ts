@@ -33,7 +33,12 @@ export function destroyOnError(this: Duplex): void {
  * the caller attaches its handlers, then resumes it. On timeout, abort, close or a throw from
  * `parse` the socket is destroyed and the promise rejects.
  */
-export function readHead<T>(socket: Duplex, parse: (bytes: Uint8Array) => T | null, options: HandshakeOptions = {}): Promise<{ value: T; bytes: Uint8Array }> {
+export function readHead<T>(socket: Duplex, parse: (bytes: Uint8Array) => T | null, options: HandshakeOptions = {}): Promise<{
+  /** value is what `parse` returned. */
+  value: T
+  /** bytes is every byte read, the head and what came behind it: the socket's chunk when the head came in one, else readHead's own buffer; yours. */
+  bytes: Uint8Array
+}> {
   const { timeoutMs = defaultHandshakeTimeoutMs, signal } = options
   return new Promise((resolve, reject) => {
     // The first piece is kept as is; from the second on, pieces gather in a doubling buffer.

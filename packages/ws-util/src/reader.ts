@@ -8,6 +8,7 @@ import { AbnormalClosureError } from './errors.js'
 
 /** Message is one incoming data message: its opcode, RSV1 (compressed), and its payload as a stream. */
 export interface Message {
+  /** opCode is the message's opcode, OpCode.Text or OpCode.Binary (RFC 6455 §5.6). */
   opCode: number
   /** RSV1 was set (RFC 7692 §6) and the payload is still compressed: never with a `decompressor`. */
   compressed: boolean
@@ -29,10 +30,13 @@ export type ControlHandler = (reader: MessageReader, opCode: number, payload: Ui
 
 /** MessageReaderOptions configures a {@link MessageReader}. */
 export interface MessageReaderOptions {
+  /** side is this endpoint: a server requires masked frames, a client unmasked ones (RFC 6455 §5.1). */
   side: Side
+  /** limits bound frames, messages and fragments (RFC 6455 §10.4); unset ones take {@link defaultDecoderLimits}. */
   limits?: Partial<DecoderLimits>
   /** RSV bits the negotiated extensions use (RFC 6455 §5.2): RSV1 by default with a decompressor, else none. */
   allowedRsv?: number
+  /** onControl handles control frames (RFC 6455 §5.5); default {@link MessageReader.defaultControl}. */
   onControl?: ControlHandler
   /**
    * The negotiated compression's receiving half (RFC 7692: a ws-flate `MessageInflater`):
@@ -58,6 +62,7 @@ export interface MessageReaderOptions {
  * peer cannot queue up more than one socket chunk's worth of them.
  */
 export class MessageReader {
+  /** socket is the connection's socket, read by this reader from construction on. */
   readonly socket: Duplex
   private readonly side: Side
   private readonly decoder: FrameDecoder
@@ -81,6 +86,7 @@ export class MessageReader {
     if (!this.current.stream.push(piece)) this.socket.pause()
   }
 
+  /** new MessageReader(socket, head, options) reads `head` first, then the socket; both are unmasked in place, not copied. */
   constructor(socket: Duplex, head: Uint8Array, options: MessageReaderOptions) {
     this.socket = socket
     this.side = options.side

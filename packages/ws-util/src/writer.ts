@@ -48,6 +48,7 @@ export class MessageWriter extends Writable {
   private compressing = false
   private readonly header: Header = { fin: false, rsv: 0, opCode: 0, masked: false, mask: 0, length: 0 }
 
+  /** new MessageWriter(socket, options) writes one message to `socket`; nothing is sent until the first frame fills or `end()` is called. */
   constructor(socket: Writable, options: MessageWriterOptions) {
     const { side, opCode = OpCode.Binary, frameSize = 16384, compressor = null } = options
     super({ highWaterMark: frameSize })
@@ -61,12 +62,14 @@ export class MessageWriter extends Writable {
     this.compressor = compressor
   }
 
+  /** _write is Writable's hook for {@link MessageWriter.write}: call that, not this. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (this.compressor === null) return this.frames(chunk, false, callback)
     this.compressing = true
     this.frames(this.compressor.write(chunk, false), true, callback)
   }
 
+  /** _final is Writable's hook for {@link MessageWriter.end}: call that, not this. */
   override _final(callback: (error?: Error | null) => void): void {
     if (this.compressor === null) return this.sendBuffered(true, callback)
     const rest = this.compressor.write(new Uint8Array(0), true)
