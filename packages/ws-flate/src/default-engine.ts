@@ -75,7 +75,7 @@ let chosen: DeflateEngine | null = null
  * defaultEngine is the engine {@link PerMessageDeflate} uses when given none: the zlib engine
  * on Node.js and Bun (the same object as `zlibEngine` from `@ws-toolkit/ws-flate/zlib`), 2 to
  * 16 times fflate's speed (the package README has the numbers), and fflate elsewhere (see
- * {@link chooseEngine}). Chosen on first use, once. Negotiate with its `minWindowBits` to
+ * `chooseEngine`). Chosen on first use, once. Negotiate with its `minWindowBits` to
  * accept windows below 15 bits.
  */
 export function defaultEngine(): DeflateEngine {

@@ -36,7 +36,7 @@ export interface RawInflater {
    * a BFINAL block ends there (§7.2.3.4): bytes after it are ignored, and the next message
    * continues from the window, as if the stream had gone on. After `last`, without context
    * takeover, the inflater forgets the window. Corrupt data throws any error; the message
-   * layer turns it into an {@link InvalidPayloadError} (1007).
+   * layer turns it into an {@link @ws-toolkit/ws-core!InvalidPayloadError} (1007).
    */
   write(data: Uint8Array, last: boolean, sink: Sink, maxPiece: number): void
   /** close frees what the engine holds; optional, idempotent. */
@@ -75,7 +75,9 @@ export interface DeflateEngine {
    * limit its window): pass it to the negotiation as `minWindowBits`.
    */
   readonly minWindowBits: number
+  /** createDeflater returns a new raw compressor held to `options`: window, context takeover, level. */
   createDeflater(options: DeflaterOptions): RawDeflater
+  /** createInflater returns a new raw decompressor for the peer's window and context takeover in `options`. */
   createInflater(options: InflaterOptions): RawInflater
 }
 

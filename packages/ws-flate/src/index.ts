@@ -4,6 +4,8 @@
  * context takeover, bounded inflation. Per connection, the default engine is node:zlib's on
  * Node.js and fflate's elsewhere ({@link defaultEngine}); the stateless functions use fflate.
  * The node:zlib engine is also `@ws-toolkit/ws-flate/zlib` (Node.js only).
+ *
+ * @module @ws-toolkit/ws-flate
  */
 export * from './parameters.js'
 export * from './negotiation.js'

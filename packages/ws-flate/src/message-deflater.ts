@@ -26,6 +26,7 @@ export class MessageDeflater {
   /** Bytes of the message being compressed in pieces so far. */
   private messageBytes = 0
 
+  /** new MessageDeflater(raw, options) takes `raw` over: the deflater resets and closes it; a negative threshold is a RangeError. */
   constructor(raw: RawDeflater, options: MessageDeflaterOptions) {
     const { keepContext, threshold = 0 } = options
     if (!(threshold >= 0)) throw new RangeError(`invalid threshold ${threshold}`)

@@ -42,6 +42,7 @@ export class MessageInflater {
     }
   }
 
+  /** new MessageInflater(raw, options) takes `raw` over: the inflater resets and closes it; a negative maxMessageSize is a RangeError. */
   constructor(raw: RawInflater, options: MessageInflaterOptions = {}) {
     const { maxMessageSize = defaultMaxMessageSize } = options
     if (!(maxMessageSize >= 0)) throw new RangeError(`invalid maxMessageSize ${maxMessageSize}`)

@@ -7,9 +7,13 @@ import { type DeflateParameters, extensionName, formatParameters, parseParameter
  * in bits, each side may compress with (15, a 32 KiB window, when the response says nothing).
  */
 export interface DeflateAgreement {
+  /** serverNoContextTakeover: the server resets its compressor after every message (RFC 7692 §7.1.1.1). */
   serverNoContextTakeover: boolean
+  /** clientNoContextTakeover: the client resets its compressor after every message (RFC 7692 §7.1.1.2). */
   clientNoContextTakeover: boolean
+  /** serverMaxWindowBits is the largest window, 8 to 15 bits, the server compresses with (RFC 7692 §7.1.2.1). */
   serverMaxWindowBits: number
+  /** clientMaxWindowBits is the largest window, 8 to 15 bits, the client compresses with (RFC 7692 §7.1.2.2). */
   clientMaxWindowBits: number
 }
 
@@ -56,7 +60,12 @@ function serverWishes(options: DeflateNegotiationOptions): Required<DeflateNegot
  * the options want. The server names its own window in the response whenever it is under 15
  * bits, which §7.1.2.1 allows even unasked, so the response alone states the agreement.
  */
-export function acceptOffer(offer: Extension, options: DeflateNegotiationOptions = {}): { response: Extension; agreement: DeflateAgreement } | null {
+export function acceptOffer(offer: Extension, options: DeflateNegotiationOptions = {}): {
+  /** response is the element to send in the response's Sec-WebSocket-Extensions, a new object (RFC 7692 §5.1). */
+  response: Extension
+  /** agreement is what both ends use from now on (RFC 7692 §7.1). */
+  agreement: DeflateAgreement
+} | null {
   return answer(offer, serverWishes(options))
 }
 

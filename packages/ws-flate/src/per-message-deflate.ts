@@ -30,9 +30,12 @@ export const defaultThreshold = 128
  * engine's memory at once (needed for node:zlib's native memory only to free it sooner).
  */
 export class PerMessageDeflate {
+  /** deflater compresses the messages this side sends, with this side's window and context takeover (RFC 7692 §7.2.1). */
   readonly deflater: MessageDeflater
+  /** inflater decompresses the messages the peer sends, with the peer's window and context takeover (RFC 7692 §7.2.2). */
   readonly inflater: MessageInflater
 
+  /** new PerMessageDeflate(agreement, side, options) creates both engines now; a level outside 1-9 is a RangeError. */
   constructor(agreement: DeflateAgreement, side: Side, options: PerMessageDeflateOptions = {}) {
     const { engine = defaultEngine(), level, threshold = defaultThreshold, maxMessageSize } = options
     checkLevel(level)
@@ -49,6 +52,7 @@ export class PerMessageDeflate {
     this.inflater = new MessageInflater(engine.createInflater(peer), { maxMessageSize })
   }
 
+  /** close frees both engines' memory; neither may be used after it. */
   close(): void {
     this.deflater.close()
     this.inflater.close()
