@@ -63,9 +63,10 @@ export interface InflaterOptions {
 
 /**
  * DeflateEngine makes the raw DEFLATE compressors and decompressors a connection uses. Two
- * are shipped: {@link fflateEngine} (the default, portable) and `zlibEngine` from
- * `@ws-toolkit/ws-flate/zlib` (Node.js only, faster, any window). Write your own to plug in
- * another library (see examples/custom-compressor.ts).
+ * are shipped: {@link fflateEngine} (portable) and `zlibEngine` from
+ * `@ws-toolkit/ws-flate/zlib` (Node.js and Bun, faster, any window); {@link defaultEngine}
+ * picks the one that works best where it runs. Write your own to plug in another library (see
+ * examples/custom-compressor.ts).
  */
 export interface DeflateEngine {
   /** A name for messages and benchmarks. */
