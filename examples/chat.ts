@@ -9,10 +9,16 @@
 //   pnpm exec tsx examples/chat.ts --port 8080
 import { compileFrame, newTextFrame, OpCode, Upgrader } from '@ws-toolkit/ws-core'
 import { BatchWriter, broadcast, closeGracefully, DataReader, readClientData, startHeartbeat } from '@ws-toolkit/ws-util'
-import { exampleArgs } from './lib/args.js'
+import { parseCommand, portFlag } from './lib/args.js'
+import { Connections } from './lib/connections.js'
 import { listen, webSocketServer } from './lib/server.js'
+import { stopOnSignals } from './lib/shutdown.js'
 
-const { port } = exampleArgs(8080)
+const { values: { port } } = parseCommand({
+  summary: 'broadcast chat: every text message goes to every client, framed once',
+  flags: { port: portFlag(8080) },
+})
+const connections = new Connections()
 const upgrader = new Upgrader()
 /** Who is connected: each client's writer, with its reader and name. */
 const clients = new Map<BatchWriter, { reader: DataReader; name: string }>()
@@ -57,8 +63,10 @@ const server = webSocketServer(upgrader, (socket, head) => {
     },
   }, { writer, limits: { maxMessageSize: 64 * 1024 } })
   clients.set(writer, { reader, name })
+  connections.add(reader)
   writer.writeMessage(OpCode.Text, Buffer.from(`welcome, ${name}`))
   announce(`${name} joined`)
 })
 
+stopOnSignals(server, connections)
 listen(server, port, (actual) => `chat at ws://127.0.0.1:${actual}/`)

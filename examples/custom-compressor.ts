@@ -6,20 +6,27 @@
 //   pnpm exec tsx examples/custom-compressor.ts --port 8080
 import { Upgrader } from '@ws-toolkit/ws-core'
 import { agreementOf, deflateNegotiator, PerMessageDeflate } from '@ws-toolkit/ws-flate'
-import { exampleArgs } from './lib/args.js'
+import { parseCommand, portFlag } from './lib/args.js'
+import { Connections } from './lib/connections.js'
 import { echoMessages } from './lib/echo.js'
 import { oneShotEngine } from './lib/one-shot-engine.js'
 import { listen, webSocketServer } from './lib/server.js'
+import { stopOnSignals } from './lib/shutdown.js'
 
-const { port } = exampleArgs(8080)
+const { values: { port } } = parseCommand({
+  summary: 'echo server with permessage-deflate on a compression engine of its own (lib/one-shot-engine.ts)',
+  flags: { port: portFlag(8080) },
+})
+const connections = new Connections()
 const upgrader = new Upgrader({ negotiate: deflateNegotiator({ minWindowBits: oneShotEngine.minWindowBits }) })
 const server = webSocketServer(upgrader, (socket, head, extensions) => {
   const agreement = extensions.length > 0 ? agreementOf(extensions[0]) : null
   const deflate = agreement === null ? null : new PerMessageDeflate(agreement, 'server', { engine: oneShotEngine, threshold: 0 })
-  echoMessages(socket, head, {
+  connections.add(echoMessages(socket, head, {
     compressor: deflate?.deflater,
     decompressor: deflate?.inflater,
     onClose: (reason, messages) => console.log(`closed (${reason.message}): ${messages} messages, ${socket.bytesRead} bytes in, ${socket.bytesWritten} bytes out`),
-  })
+  }))
 })
+stopOnSignals(server, connections)
 listen(server, port, (actual) => `echo with a custom compressor at ws://127.0.0.1:${actual}/`)

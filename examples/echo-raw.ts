@@ -3,7 +3,9 @@
 // readHeader, checkHeader and cipher read frames where they lie; writeHeader puts the answer's
 // header in front of its payload for one socket write. Every frame is echoed as it arrives
 // (fragments as fragments); pings are answered, closes echoed, violations failed with their
-// close code, text checked as UTF-8 at the first bad byte.
+// close code, text checked as UTF-8 at the first bad byte. Stopping on Ctrl-C or SIGTERM
+// (closes with 1001 to every peer) is the examples' shared lib/shutdown.ts, which waits for the
+// peers with ws-util's closeGracefully: the only ws-util this program runs.
 //
 //   pnpm exec tsx examples/echo-raw.ts --port 8080
 import { createServer, type Socket } from 'node:net'
@@ -11,9 +13,16 @@ import {
   advanceState, checkHeader, cipher, CloseCode, encodeCloseBody, type Header, headerSize, newHeader, newProtocolState, OpCode,
   parseCloseBody, readHeader, Upgrader, Utf8Validator, WebSocketError, writeHeader,
 } from '@ws-toolkit/ws-core'
-import { exampleArgs } from './lib/args.js'
+import { parseCommand, portFlag } from './lib/args.js'
+import { Connections } from './lib/connections.js'
+import { listen } from './lib/server.js'
+import { stopOnSignals } from './lib/shutdown.js'
 
-const { port } = exampleArgs(8080)
+const { values: { port } } = parseCommand({
+  summary: 'echo server written with ws-core only: the handshake and the frame loop by hand',
+  flags: { port: portFlag(8080) },
+})
+const connections = new Connections()
 const upgrader = new Upgrader()
 /** Frames are echoed whole, so one frame is the most this server buffers per connection. */
 const maxFramePayload = 16 * 1024 * 1024
@@ -52,7 +61,8 @@ function send(socket: Socket, opCode: number, payload: Uint8Array, fin = true): 
   socket.write(frame)
 }
 
-function serve(socket: Socket, head: Uint8Array): void {
+/** serve echoes frames on `socket` until a close; what it returns sends this side's close (stopping). */
+function serve(socket: Socket, head: Uint8Array): { socket: Socket; close(code?: number, reason?: string): void } {
   const state = newProtocolState('server')
   const header = newHeader()
   const utf8 = new Utf8Validator()
@@ -62,10 +72,11 @@ function serve(socket: Socket, head: Uint8Array): void {
   // Bytes needed before the loop can take its next step: a whole frame once its header is read.
   let needed = 0
   let done = false
-  const close = (code?: number) => {
+  const close = (code?: number, reason?: string) => {
+    if (done) return
     done = true
-    send(socket, OpCode.Close, encodeCloseBody(code))
-    socket.end()
+    send(socket, OpCode.Close, encodeCloseBody(code, reason))
+    socket.end() // the peer's close, if it comes, is read no more: TCP's close ends it
   }
   const consume = () => {
     if (pending.length < needed) return
@@ -119,6 +130,7 @@ function serve(socket: Socket, head: Uint8Array): void {
     }
   })
   consume()
+  return { socket, close }
 }
 
 const server = createServer((socket) => {
@@ -139,12 +151,10 @@ const server = createServer((socket) => {
       return
     }
     socket.write(result.response)
-    serve(socket, bytes.subarray(result.end))
+    connections.add(serve(socket, bytes.subarray(result.end)))
   }
   socket.on('data', onRequest)
 })
 
-server.listen(port, '127.0.0.1', () => {
-  const address = server.address()
-  console.log(`listening on 127.0.0.1:${typeof address === 'object' && address ? address.port : port}`)
-})
+stopOnSignals(server, connections)
+listen(server, port, (actual) => `echo (ws-core only) at ws://127.0.0.1:${actual}/`)

@@ -3,12 +3,20 @@
 //
 //   pnpm exec tsx examples/echo.ts --port 8080     (pnpm start runs it on 8080)
 import { Upgrader } from '@ws-toolkit/ws-core'
-import { exampleArgs } from './lib/args.js'
+import { parseCommand, portFlag } from './lib/args.js'
+import { Connections } from './lib/connections.js'
 import { echoMessages } from './lib/echo.js'
 import { listen, webSocketServer } from './lib/server.js'
+import { stopOnSignals } from './lib/shutdown.js'
 
-const { port } = exampleArgs(8080)
+const { values: { port } } = parseCommand({
+  summary: 'echo server with ws-util (acceptSocket, DataReader, BatchWriter); pnpm start runs it',
+  flags: { port: portFlag(8080) },
+  notes: ['pnpm start --port N runs it on another port.'],
+})
 const upgrader = new Upgrader()
+const connections = new Connections()
 
-const server = webSocketServer(upgrader, (socket, head) => echoMessages(socket, head))
+const server = webSocketServer(upgrader, (socket, head) => connections.add(echoMessages(socket, head)))
+stopOnSignals(server, connections)
 listen(server, port, (actual) => `echo at ws://127.0.0.1:${actual}/, try: pnpm exec tsx examples/client.ts ws://127.0.0.1:${actual}/ hello`)

@@ -6,11 +6,17 @@
 import { createServer } from 'node:http'
 import { HandshakeRejection, sameOrigin, Upgrader } from '@ws-toolkit/ws-core'
 import { acceptHttpUpgrade } from '@ws-toolkit/ws-util'
-import { exampleArgs } from './lib/args.js'
+import { parseCommand, portFlag } from './lib/args.js'
+import { Connections } from './lib/connections.js'
 import { echoMessages } from './lib/echo.js'
 import { listen } from './lib/server.js'
+import { stopOnSignals } from './lib/shutdown.js'
 
-const { port } = exampleArgs(8080)
+const { values: { port } } = parseCommand({
+  summary: 'node:http server that upgrades /ws to WebSocket and echoes; other paths get plain HTTP',
+  flags: { port: portFlag(8080) },
+})
+const connections = new Connections()
 
 const upgrader = new Upgrader({
   onRequest: (uri) => {
@@ -35,7 +41,8 @@ server.on('upgrade', (req, socket, head) => {
     if (error instanceof HandshakeRejection) return // already answered with its status
     throw error
   }
-  echoMessages(accepted.socket, accepted.head)
+  connections.add(echoMessages(accepted.socket, accepted.head))
 })
+stopOnSignals(server, connections)
 
 listen(server, port, (actual) => `echo at ws://127.0.0.1:${actual}/ws, try: pnpm exec tsx examples/client.ts ws://127.0.0.1:${actual}/ws hello`)

@@ -18,10 +18,17 @@ import { JSONParser } from '@streamparser/json-node'
 import { JsonStreamStringify } from 'json-stream-stringify'
 import { OpCode, Upgrader } from '@ws-toolkit/ws-core'
 import { type Message, MessageReader, MessageWriter } from '@ws-toolkit/ws-util'
-import { exampleArgs } from './lib/args.js'
+import { parseCommand, portFlag } from './lib/args.js'
+import { Connections } from './lib/connections.js'
 import { listen, webSocketServer } from './lib/server.js'
+import { stopOnSignals } from './lib/shutdown.js'
 
-const { port } = exampleArgs(8080)
+const { values: { port } } = parseCommand({
+  summary: 'JSON requests streamed into a parser, replies streamed out of an encoder (methods sum and range)',
+  flags: { port: portFlag(8080) },
+  notes: ['send {"id":1,"method":"sum","params":[1,2,3]} or {"id":2,"method":"range","params":[5]}'],
+})
+const connections = new Connections()
 const upgrader = new Upgrader()
 /** The largest range a request may ask for: a peer controls it, so it has a limit. */
 const maxRange = 10_000_000
@@ -65,6 +72,7 @@ async function answer(message: Message): Promise<object> {
 
 async function serve(socket: Duplex, head: Uint8Array): Promise<void> {
   const reader = new MessageReader(socket, head, { side: 'server', limits: { maxMessageSize: 16 * 1024 * 1024 } })
+  connections.add(reader)
   for (;;) {
     let message
     try {
@@ -82,4 +90,5 @@ async function serve(socket: Duplex, head: Uint8Array): Promise<void> {
 }
 
 const server = webSocketServer(upgrader, (socket, head) => void serve(socket, head))
+stopOnSignals(server, connections)
 listen(server, port, (actual) => `send {"id":1,"method":"sum","params":[1,2,3]} to ws://127.0.0.1:${actual}/`)

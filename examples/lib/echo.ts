@@ -5,7 +5,7 @@
 // stays bounded. With a compressor and a decompressor (deflate-echo.ts), messages are
 // decompressed as they arrive and compressed as they are written.
 import type { Duplex } from 'node:stream'
-import { BatchWriter, type MessageCompressor, type MessageDecompressor, readClientData } from '@ws-toolkit/ws-util'
+import { BatchWriter, type DataReader, type MessageCompressor, type MessageDecompressor, readClientData } from '@ws-toolkit/ws-util'
 
 export interface EchoOptions {
   compressor?: MessageCompressor
@@ -14,11 +14,12 @@ export interface EchoOptions {
   onClose?(reason: Error, messages: number): void
 }
 
-export function echoMessages(socket: Duplex, head: Uint8Array, options: EchoOptions = {}): void {
+/** echoMessages echoes every message on `socket`; the reader it returns can close the connection. */
+export function echoMessages(socket: Duplex, head: Uint8Array, options: EchoOptions = {}): DataReader {
   const writer = new BatchWriter(socket, { side: 'server', compressor: options.compressor })
   const resume = () => socket.resume()
   let messages = 0
-  readClientData(socket, head, {
+  return readClientData(socket, head, {
     onMessage(opCode, data) {
       messages++
       if (!writer.writeMessage(opCode, data) && !socket.isPaused()) {
