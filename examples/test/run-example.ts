@@ -5,10 +5,22 @@ import { fileURLToPath } from 'node:url'
 
 const examples = join(dirname(fileURLToPath(import.meta.url)), '..')
 
-/** runExample starts `examples/NAME.ts --port 0 ...args`, waits for its "listening on" line, and stops it at teardown. */
-export async function runExample(t: { teardown(fn: () => void): void }, name: string, args: string[] = []): Promise<{ port: number; child: ChildProcess; output: () => string }> {
+/** How an example's process ended. */
+export interface Exit { code: number | null; signal: NodeJS.Signals | null }
+
+/**
+ * runExample starts `examples/NAME.ts --port 0 ...args`, waits for its "listening on" line, and
+ * stops it at teardown. `stop(signal)` sends it a signal now and resolves with how it exited.
+ */
+export async function runExample(t: { teardown(fn: () => void): void }, name: string, args: string[] = []): Promise<{ port: number; child: ChildProcess; output: () => string; stop(signal: NodeJS.Signals): Promise<Exit> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(examples, `${name}.ts`), '--port', '0', ...args], { cwd: examples, stdio: ['ignore', 'pipe', 'inherit'] })
   let stopping = false
+  const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  const stop = (signal: NodeJS.Signals) => {
+    stopping = true
+    child.kill(signal)
+    return exited
+  }
   t.teardown(() => {
     stopping = true
     child.kill()
@@ -27,7 +39,7 @@ export async function runExample(t: { teardown(fn: () => void): void }, name: st
       const match = /listening on 127\.0\.0\.1:(\d+)/.exec(output)
       if (match && !listening) {
         listening = true
-        resolve({ port: Number(match[1]), child, output: () => output })
+        resolve({ port: Number(match[1]), child, output: () => output, stop })
       }
     })
     child.stdout!.on('end', () => {
@@ -37,11 +49,15 @@ export async function runExample(t: { teardown(fn: () => void): void }, name: st
 }
 
 /** runToEnd runs `examples/NAME.ts` with `args` and resolves with its exit code and output. */
-export async function runToEnd(name: string, args: string[]): Promise<{ code: number | null; stdout: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(examples, `${name}.ts`), ...args], { cwd: examples, stdio: ['ignore', 'pipe', 'inherit'] })
+export async function runToEnd(name: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(examples, `${name}.ts`), ...args], { cwd: examples, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
+  let stderr = ''
   child.stdout!.setEncoding('utf8')
   child.stdout!.on('data', (chunk) => (stdout += chunk))
-  const [code] = await once(child, 'exit')
-  return { code, stdout }
+  child.stderr!.setEncoding('utf8')
+  child.stderr!.on('data', (chunk) => (stderr += chunk))
+  // 'close', not 'exit': the pipes are read to their end.
+  const [code] = await once(child, 'close')
+  return { code, stdout, stderr }
 }
