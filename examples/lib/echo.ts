@@ -8,8 +8,8 @@ import type { Duplex } from 'node:stream'
 import { BatchWriter, type DataReader, type MessageCompressor, type MessageDecompressor, readClientData } from '@ws-toolkit/ws-util'
 
 export interface EchoOptions {
-  compressor?: MessageCompressor
-  decompressor?: MessageDecompressor
+  compressor?: MessageCompressor | undefined
+  decompressor?: MessageDecompressor | undefined
   /** The connection ended (see DataHandler.onClose), with how many messages it echoed. */
   onClose?(reason: Error, messages: number): void
 }

@@ -7,9 +7,9 @@ import { cipher, type Header, newHeader, OpCode, readHeader, writeHeader } from 
 /** FrameSpec is one frame to send (RFC 6455 §5.2); `fin` defaults to true, `rsv` to 0. */
 export interface FrameSpec {
   opCode: number
-  payload?: Uint8Array | string
-  fin?: boolean
-  rsv?: number
+  payload?: Uint8Array | string | undefined
+  fin?: boolean | undefined
+  rsv?: number | undefined
 }
 
 const encoder = new TextEncoder()

@@ -15,11 +15,11 @@ export interface ClientRequestOptions {
   /** Request-target: path and query, starting with "/". */
   path: string
   /** Subprotocols to offer, in order of preference. */
-  protocols?: readonly string[]
+  protocols?: readonly string[] | undefined
   /** Extensions to offer, in order of preference. */
-  extensions?: readonly Extension[]
+  extensions?: readonly Extension[] | undefined
   /** Extra header fields, such as Origin, Authorization or Cookie. */
-  headers?: HeaderList
+  headers?: HeaderList | undefined
 }
 
 /**

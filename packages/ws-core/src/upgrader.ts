@@ -16,7 +16,7 @@ import type { OriginCheck } from './origin.js'
  */
 export interface UpgraderOptions {
   /** Limits on the request head; see {@link defaultHeadLimits}. */
-  limits?: Partial<HeadLimits>
+  limits?: Partial<HeadLimits> | undefined
   /** Called with the request-target (path and query) of the request line. */
   onRequest?(uri: Uint8Array): void
   /** Called with the Host header's value. */
@@ -38,7 +38,7 @@ export interface UpgraderOptions {
    * a server that relies on cookies or other ambient credentials should set it (§10.2). The
    * Origin header is passed to `onHeader` too.
    */
-  checkOrigin?: OriginCheck
+  checkOrigin?: OriginCheck | undefined
   /** Called once the request is accepted, before the response is built; returns extra headers. */
   onBeforeUpgrade?(): HeaderList | void
 }

@@ -50,7 +50,7 @@ export interface DeflaterOptions {
   /** Keep the history from message to message (context takeover), or reset after each. */
   keepContext: boolean
   /** Compression level, 1 (fastest) to 9 (smallest); the engine's default when absent. */
-  level?: number
+  level?: number | undefined
 }
 
 /** InflaterOptions describes the peer's compressor (RFC 7692 §7.1). */

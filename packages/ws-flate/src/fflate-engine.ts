@@ -14,8 +14,8 @@ import { checkLevel } from './level.js'
  */
 interface DeflateState {
   r?: number
-  h?: Uint16Array
-  p?: Uint16Array
+  h?: Uint16Array | undefined
+  p?: Uint16Array | undefined
 }
 interface DeflateInternals {
   s: DeflateState & { l: number; i: number; w: number; z: number }
@@ -185,7 +185,7 @@ class FflateInflater implements RawInflater {
     this.sink = sink
     this.maxPiece = maxPiece
     if (this.stream === null) {
-      this.stream = new Inflate({ dictionary: this.dictionary() }, (chunk) => this.deliver(chunk, this.sink!, this.maxPiece))
+      this.stream = new Inflate(this.dictionary(), (chunk) => this.deliver(chunk, this.sink!, this.maxPiece))
       const held = this.input.subarray(0, this.inputSize)
       this.inputSize = 0
       this.feed(held)
@@ -205,7 +205,7 @@ class FflateInflater implements RawInflater {
     const shared = scratchBusy ? null : (scratch ??= new Uint8Array(scratchSize))
     scratchBusy = true
     try {
-      this.deliver(inflateSync(input, { out: shared ?? new Uint8Array(scratchSize), dictionary: this.dictionary() }), sink, maxPiece)
+      this.deliver(inflateSync(input, { out: shared ?? new Uint8Array(scratchSize), ...this.dictionary() }), sink, maxPiece)
     } finally {
       if (shared !== null) scratchBusy = false
     }
@@ -242,9 +242,10 @@ class FflateInflater implements RawInflater {
     }
   }
 
-  private dictionary(): Uint8Array | undefined {
+  /** dictionary is fflate's option for the window kept from earlier messages, when there is one. */
+  private dictionary(): { dictionary?: Uint8Array } {
     const view = this.history?.view()
-    return view !== undefined && view.length > 0 ? view : undefined
+    return view !== undefined && view.length > 0 ? { dictionary: view } : {}
   }
 
   private deliver(output: Uint8Array, sink: Sink, maxPiece: number): void {

@@ -20,7 +20,7 @@ function checkWholeMessage(frame: Frame): void {
  * connection whose own compressor keeps its context, sending such a frame must be followed by
  * that compressor's `reset()` (ws-util's writers do it when given RSV1).
  */
-export function compressFrame(frame: Frame, options: { engine?: DeflateEngine; level?: number } = {}): Frame {
+export function compressFrame(frame: Frame, options: { engine?: DeflateEngine | undefined; level?: number | undefined } = {}): Frame {
   checkWholeMessage(frame)
   if ((frame.header.rsv & Rsv1) !== 0) throw new RangeError('the frame is compressed already (RSV1)')
   checkLevel(options.level)
@@ -40,7 +40,7 @@ export function compressFrame(frame: Frame, options: { engine?: DeflateEngine; l
  * (1007); one inflating past `maxMessageSize` (64 MiB by default) a LimitError (1009), raised
  * while inflating.
  */
-export function decompressFrame(frame: Frame, options: { engine?: DeflateEngine; maxMessageSize?: number } = {}): Frame {
+export function decompressFrame(frame: Frame, options: { engine?: DeflateEngine | undefined; maxMessageSize?: number | undefined } = {}): Frame {
   checkWholeMessage(frame)
   if ((frame.header.rsv & Rsv1) === 0) throw new RangeError('the frame is not compressed (RSV1 clear)')
   const raw = (options.engine ?? fflateEngine).createInflater({ windowBits: 15, keepContext: false })

@@ -8,7 +8,7 @@ export interface MessageDeflaterOptions {
   /** Keep the compressor's history from message to message (context takeover, RFC 7692 §7.1.1). */
   keepContext: boolean
   /** Messages shorter than this many bytes are sent uncompressed by {@link MessageDeflater.compress}. Default 0. */
-  threshold?: number
+  threshold?: number | undefined
 }
 
 /**

@@ -5,7 +5,7 @@ import { type RawInflater, type Sink, syncTail } from './engine.js'
 /** MessageInflaterOptions configures a {@link MessageInflater}. */
 export interface MessageInflaterOptions {
   /** The largest message, decompressed: {@link LimitError} 1009 beyond it. Default 64 MiB. */
-  maxMessageSize?: number
+  maxMessageSize?: number | undefined
 }
 
 /** defaultMaxMessageSize is ws-util's default message limit too: 64 MiB. */

@@ -20,22 +20,26 @@ export interface DeflateAgreement {
 /** DeflateNegotiationOptions are one side's wishes; every field is optional. */
 export interface DeflateNegotiationOptions {
   /** Ask that the server reset its compressor every message (less memory, less compression). */
-  serverNoContextTakeover?: boolean
+  serverNoContextTakeover?: boolean | undefined
   /** Ask that the client reset its compressor every message. */
-  clientNoContextTakeover?: boolean
+  clientNoContextTakeover?: boolean | undefined
   /** The largest window, 8 to 15 bits, the server should compress with. Default 15. */
-  serverMaxWindowBits?: number
+  serverMaxWindowBits?: number | undefined
   /** The largest window, 8 to 15 bits, the client should compress with. Default 15. */
-  clientMaxWindowBits?: number
+  clientMaxWindowBits?: number | undefined
   /**
-   * The smallest window this side's compressor can be held to: 15 for fflate (the default
-   * engine, which cannot limit its window), 9 for node:zlib (which makes 8 into 9). Offers and
-   * answers that would need a smaller one are declined or refused.
+   * The smallest window this side's compressor can be held to: pass the engine's
+   * `minWindowBits`, 15 for fflate (which cannot limit its window), 9 for node:zlib (which makes
+   * 8 into 9). Default 15, which every engine honours. Offers and answers that would need a
+   * smaller one are declined or refused.
    */
-  minWindowBits?: number
+  minWindowBits?: number | undefined
 }
 
-function checkOptions(options: DeflateNegotiationOptions): Required<DeflateNegotiationOptions> {
+/** Wishes are the options checked, each with its value or its default. */
+type Wishes = { [K in keyof DeflateNegotiationOptions]-?: Exclude<DeflateNegotiationOptions[K], undefined> }
+
+function checkOptions(options: DeflateNegotiationOptions): Wishes {
   const { serverNoContextTakeover = false, clientNoContextTakeover = false, serverMaxWindowBits = 15, clientMaxWindowBits = 15, minWindowBits = 15 } = options
   for (const [name, bits] of [['serverMaxWindowBits', serverMaxWindowBits], ['clientMaxWindowBits', clientMaxWindowBits], ['minWindowBits', minWindowBits]] as const) {
     if (!Number.isInteger(bits) || bits < 8 || bits > 15) throw new RangeError(`${name} must be an integer from 8 to 15, not ${bits}`)
@@ -44,7 +48,7 @@ function checkOptions(options: DeflateNegotiationOptions): Required<DeflateNegot
 }
 
 /** serverWishes checks a server's options once: its own window must be one its compressor can keep to. */
-function serverWishes(options: DeflateNegotiationOptions): Required<DeflateNegotiationOptions> {
+function serverWishes(options: DeflateNegotiationOptions): Wishes {
   const wishes = checkOptions(options)
   if (wishes.serverMaxWindowBits < wishes.minWindowBits) throw new RangeError('serverMaxWindowBits is below what the compressor can do (minWindowBits)')
   return wishes
@@ -69,7 +73,7 @@ export function acceptOffer(offer: Extension, options: DeflateNegotiationOptions
   return answer(offer, serverWishes(options))
 }
 
-function answer(offer: Extension, wishes: Required<DeflateNegotiationOptions>): { response: Extension; agreement: DeflateAgreement } | null {
+function answer(offer: Extension, wishes: Wishes): { response: Extension; agreement: DeflateAgreement } | null {
   const offered = parseParameters(offer)
   if (offered === null) return null
   let serverBits = wishes.serverMaxWindowBits

@@ -9,13 +9,13 @@ import type { DeflateAgreement } from './negotiation.js'
 /** PerMessageDeflateOptions configures a {@link PerMessageDeflate}; every field is optional. */
 export interface PerMessageDeflateOptions {
   /** The engine: {@link defaultEngine}() when absent (zlib on Node.js, fflate elsewhere). Negotiate with its `minWindowBits`. */
-  engine?: DeflateEngine
+  engine?: DeflateEngine | undefined
   /** Compression level, 1 (fastest) to 9 (smallest); the engine's default (6) when absent. */
-  level?: number
+  level?: number | undefined
   /** Messages shorter than this are sent uncompressed (compressing them costs more than it saves). Default 128 bytes. */
-  threshold?: number
+  threshold?: number | undefined
   /** The largest message, decompressed: 1009 beyond it, enforced while inflating. Default 64 MiB. */
-  maxMessageSize?: number
+  maxMessageSize?: number | undefined
 }
 
 /** defaultThreshold: messages under 128 bytes go uncompressed by default. */

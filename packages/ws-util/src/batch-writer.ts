@@ -13,13 +13,13 @@ export interface BatchWriterOptions {
    * of each of the writer's two buffers. Payloads too large to share a buffer are written
    * on their own. Default 64 KiB.
    */
-  bufferSize?: number
+  bufferSize?: number | undefined
   /**
    * The negotiated compression's sending half (RFC 7692: a ws-flate `MessageDeflater`):
    * {@link BatchWriter.writeMessage} compresses through it (RSV1 set), in the order messages
    * are written, as context takeover needs. {@link BatchWriter.writeFrame} never compresses.
    */
-  compressor?: MessageCompressor
+  compressor?: MessageCompressor | undefined
 }
 
 /**

@@ -15,7 +15,7 @@ export interface BroadcastOptions<T> {
    * A target with more than this many bytes already waiting is skipped: one peer that stops
    * reading must not make the sender's memory grow. Default 1 MiB.
    */
-  maxBuffered?: number
+  maxBuffered?: number | undefined
   /** Called for each target skipped (close it, count it, or let it catch up later). */
   onSkip?(target: T): void
 }

@@ -38,17 +38,17 @@ export interface DataReaderOptions {
   /** side is this endpoint: a server requires masked frames, a client unmasked ones (RFC 6455 §5.1). */
   side: Side
   /** The writer for this socket's answers (pongs, closes); one is made when absent. */
-  writer?: BatchWriter
+  writer?: BatchWriter | undefined
   /** limits bound frames, messages and fragments (RFC 6455 §10.4); unset ones take {@link defaultDecoderLimits}. */
-  limits?: Partial<DecoderLimits>
+  limits?: Partial<DecoderLimits> | undefined
   /** RSV bits the negotiated extensions use (RFC 6455 §5.2): RSV1 by default with a decompressor, else none. */
-  allowedRsv?: number
+  allowedRsv?: number | undefined
   /**
    * The negotiated compression's receiving half (RFC 7692: a ws-flate `MessageInflater`):
    * messages with RSV1 are decompressed as they arrive, the message limit applying to the
    * decompressed size.
    */
-  decompressor?: MessageDecompressor
+  decompressor?: MessageDecompressor | undefined
 }
 
 /**

@@ -79,7 +79,7 @@ export class FrameDecoder {
   private failure: unknown = null
 
   /** new FrameDecoder(side, handler, options) decodes frames sent to this `side`; `allowedRsv` lists the RSV bits negotiated extensions use (RFC 6455 §5.2). */
-  constructor(side: Side, handler: DecoderHandler, options: { allowedRsv?: number; limits?: Partial<DecoderLimits> } = {}) {
+  constructor(side: Side, handler: DecoderHandler, options: { allowedRsv?: number | undefined; limits?: Partial<DecoderLimits> | undefined } = {}) {
     this.handler = handler
     this.limits = { ...defaultDecoderLimits, ...options.limits }
     this.state = newProtocolState(side, options.allowedRsv ?? 0)

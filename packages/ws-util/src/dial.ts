@@ -6,16 +6,16 @@ import { type HandshakeOptions, readHead } from './read-head.js'
 /** DialOptions configures {@link dial}. */
 export interface DialOptions extends HandshakeOptions {
   /** Subprotocols to offer, in order of preference (RFC 6455 §4.1). */
-  protocols?: readonly string[]
+  protocols?: readonly string[] | undefined
   /** Extensions to offer, in order of preference (RFC 6455 §9). */
-  extensions?: readonly Extension[]
+  extensions?: readonly Extension[] | undefined
   /** Extra request header fields: Origin, Authorization, Cookie… */
-  headers?: HeaderList
+  headers?: HeaderList | undefined
   /**
    * For wss://: options for `tls.connect` (ca, cert, key, rejectUnauthorized, servername…).
    * Without a `servername`, SNI carries the URL's host name (none for an IP address).
    */
-  tls?: ConnectionOptions
+  tls?: ConnectionOptions | undefined
 }
 
 /**

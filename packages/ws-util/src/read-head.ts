@@ -4,9 +4,9 @@ import { HandshakeTimeoutError, SocketClosedError } from './errors.js'
 /** HandshakeOptions bounds the wait for the other side's handshake head. */
 export interface HandshakeOptions {
   /** Give up, destroy the socket and reject after this long. Default 10 s; 0 waits forever. */
-  timeoutMs?: number
+  timeoutMs?: number | undefined
   /** Abort the handshake: the socket is destroyed and the promise rejects with the signal's reason. */
-  signal?: AbortSignal
+  signal?: AbortSignal | undefined
 }
 
 /** defaultHandshakeTimeoutMs bounds how long a slow peer may hold a socket before the handshake completes. */

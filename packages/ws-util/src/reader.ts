@@ -33,17 +33,17 @@ export interface MessageReaderOptions {
   /** side is this endpoint: a server requires masked frames, a client unmasked ones (RFC 6455 §5.1). */
   side: Side
   /** limits bound frames, messages and fragments (RFC 6455 §10.4); unset ones take {@link defaultDecoderLimits}. */
-  limits?: Partial<DecoderLimits>
+  limits?: Partial<DecoderLimits> | undefined
   /** RSV bits the negotiated extensions use (RFC 6455 §5.2): RSV1 by default with a decompressor, else none. */
-  allowedRsv?: number
+  allowedRsv?: number | undefined
   /** onControl handles control frames (RFC 6455 §5.5); default {@link MessageReader.defaultControl}. */
-  onControl?: ControlHandler
+  onControl?: ControlHandler | undefined
   /**
    * The negotiated compression's receiving half (RFC 7692: a ws-flate `MessageInflater`):
    * compressed messages stream out decompressed, the message limit applying to the
    * decompressed size.
    */
-  decompressor?: MessageDecompressor
+  decompressor?: MessageDecompressor | undefined
 }
 
 /**

@@ -8,15 +8,15 @@ export interface MessageWriterOptions {
   /** This endpoint: a client masks every frame with a fresh key (RFC 6455 §5.1, §5.3). */
   side: Side
   /** The message's opcode: OpCode.Binary (default) or OpCode.Text (§5.6). */
-  opCode?: number
+  opCode?: number | undefined
   /** Payload bytes per frame; the message is fragmented when it is longer. Default 16 KiB. */
-  frameSize?: number
+  frameSize?: number | undefined
   /**
    * The negotiated compression's sending half (RFC 7692: a ws-flate `MessageDeflater`): the
    * message is compressed as it streams, RSV1 on its first frame only (§6.1). A connection's
    * messages must be compressed in the order they are sent.
    */
-  compressor?: MessageCompressor
+  compressor?: MessageCompressor | undefined
 }
 
 /**

@@ -98,7 +98,7 @@ export class Wire extends Duplex {
  * is returned in a buffer reused at the next call, as an engine's may be; the decompressor
  * hands output to its sink in pieces of `pieceSize`.
  */
-export function oneShotCompression(options: { threshold?: number; pieceSize?: number } = {}) {
+export function oneShotCompression(options: { threshold?: number | undefined; pieceSize?: number | undefined } = {}) {
   const { threshold = 0, pieceSize = 65536 } = options
   const held: Buffer[] = []
   let reused = Buffer.alloc(0)
