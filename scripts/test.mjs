@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// `pnpm test` after scripts/peers.mjs: builds the packages, type-checks the whole workspace and
-// runs every workspace package's tests one package at a time. A failing step does not stop the
-// ones after it: every package's tests run, and the run fails at the end with a summary naming
-// what failed.
+// `pnpm test` after scripts/peers.mjs: builds the packages, type-checks the whole workspace,
+// builds the API reference (failing on anything undocumented) and runs every workspace
+// package's tests one package at a time. A failing step does not stop the ones after it: every
+// package's tests run, and the run fails at the end with a summary naming what failed.
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { basename, dirname, join, relative } from 'node:path'
@@ -29,6 +29,8 @@ function step(name, args) {
 
 step('build', ['build'])
 step('typecheck', ['exec', 'tsc', '-p', 'tsconfig.json', '--noEmit'])
+// The API reference: TypeDoc fails on any exported symbol or member left undocumented.
+step('api reference', ['run', 'docs'])
 
 // pnpm -r --no-bail runs every package's tests even after one fails (exiting non-zero at the
 // end); --report-summary writes each package's outcome to pnpm-exec-summary.json.
