@@ -133,6 +133,8 @@ t.test('examples/deflate-echo.ts --no-context-takeover --level 1 answers with bo
   const { port, output } = await runExample(t, 'deflate-echo', ['--no-context-takeover', '--level', '1'])
   // ws-flate's default engine: zlib from Node.js 20.16 (process.getBuiltinModule), fflate before.
   const engine = typeof (process as { getBuiltinModule?: unknown }).getBuiltinModule === 'function' ? 'zlib' : 'fflate'
+  // The example names its engine on the line after "listening on": wait for it.
+  while (!output().includes('deflate echo (')) await new Promise((resolve) => setTimeout(resolve, 20))
   t.match(output(), `deflate echo (${engine}) at ws://`, 'no --engine: ws-flate\'s default engine')
   const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: { threshold: 0 } })
   // ws emits 'open' in the same tick as 'upgrade': listen for both first.
