@@ -9,10 +9,10 @@
 //   pnpm exec tsx examples/chat.ts --port 8080
 import { compileFrame, newTextFrame, OpCode, Upgrader } from '@ws-toolkit/ws-core'
 import { BatchWriter, broadcast, closeGracefully, DataReader, readClientData, startHeartbeat } from '@ws-toolkit/ws-util'
-import { parseCommand, portFlag } from './lib/args.js'
-import { Connections } from './lib/connections.js'
-import { listen, webSocketServer } from './lib/server.js'
-import { stopOnSignals } from './lib/shutdown.js'
+import { parseCommand, portFlag } from './lib/args.ts'
+import { Connections } from './lib/connections.ts'
+import { listen, webSocketServer } from './lib/server.ts'
+import { stopOnSignals } from './lib/shutdown.ts'
 
 const { values: { port } } = parseCommand({
   summary: 'broadcast chat: every text message goes to every client, framed once',

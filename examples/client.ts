@@ -6,8 +6,8 @@
 import { text } from 'node:stream/consumers'
 import { CloseCode, OpCode } from '@ws-toolkit/ws-core'
 import { CloseError, closeGracefully, dial, MessageReader, MessageWriter } from '@ws-toolkit/ws-util'
-import { parseCommand, usageError } from './lib/args.js'
-import { stopTimeoutMs } from './lib/shutdown.js'
+import { parseCommand, usageError } from './lib/args.ts'
+import { stopTimeoutMs } from './lib/shutdown.ts'
 
 const { positionals } = parseCommand({
   summary: 'WebSocket client: sends each MESSAGE as text, prints each reply, closes with 1000',

@@ -10,11 +10,11 @@
 import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
 import { Upgrader } from '@ws-toolkit/ws-core'
-import { parseCommand, portFlag } from './lib/args.js'
-import { Connections } from './lib/connections.js'
-import { echoMessages } from './lib/echo.js'
-import { listenError, webSocketServer } from './lib/server.js'
-import { stopOnSignals, stopTimeoutMs } from './lib/shutdown.js'
+import { parseCommand, portFlag } from './lib/args.ts'
+import { Connections } from './lib/connections.ts'
+import { echoMessages } from './lib/echo.ts'
+import { listenError, webSocketServer } from './lib/server.ts'
+import { stopOnSignals, stopTimeoutMs } from './lib/shutdown.ts'
 
 const { values: { port, workers = availableParallelism() } } = parseCommand({
   summary: 'echo server on every core with node:cluster: one worker per core, one shared port',

@@ -6,12 +6,12 @@
 //   pnpm exec tsx examples/custom-compressor.ts --port 8080
 import { Upgrader } from '@ws-toolkit/ws-core'
 import { agreementOf, deflateNegotiator, PerMessageDeflate } from '@ws-toolkit/ws-flate'
-import { parseCommand, portFlag } from './lib/args.js'
-import { Connections } from './lib/connections.js'
-import { echoMessages } from './lib/echo.js'
-import { oneShotEngine } from './lib/one-shot-engine.js'
-import { listen, webSocketServer } from './lib/server.js'
-import { stopOnSignals } from './lib/shutdown.js'
+import { parseCommand, portFlag } from './lib/args.ts'
+import { Connections } from './lib/connections.ts'
+import { echoMessages } from './lib/echo.ts'
+import { oneShotEngine } from './lib/one-shot-engine.ts'
+import { listen, webSocketServer } from './lib/server.ts'
+import { stopOnSignals } from './lib/shutdown.ts'
 
 const { values: { port } } = parseCommand({
   summary: 'echo server with permessage-deflate on a compression engine of its own (lib/one-shot-engine.ts)',

@@ -12,11 +12,11 @@
 import { Upgrader } from '@ws-toolkit/ws-core'
 import { agreementOf, type DeflateEngine, defaultEngine, deflateNegotiator, fflateEngine, PerMessageDeflate } from '@ws-toolkit/ws-flate'
 import { zlibEngine } from '@ws-toolkit/ws-flate/zlib'
-import { parseCommand, portFlag } from './lib/args.js'
-import { Connections } from './lib/connections.js'
-import { echoMessages } from './lib/echo.js'
-import { listen, webSocketServer } from './lib/server.js'
-import { stopOnSignals } from './lib/shutdown.js'
+import { parseCommand, portFlag } from './lib/args.ts'
+import { Connections } from './lib/connections.ts'
+import { echoMessages } from './lib/echo.ts'
+import { listen, webSocketServer } from './lib/server.ts'
+import { stopOnSignals } from './lib/shutdown.ts'
 
 const engines: Record<string, DeflateEngine> = { fflate: fflateEngine, zlib: zlibEngine }
 const { values } = parseCommand({

@@ -13,10 +13,10 @@ import {
   advanceState, checkHeader, cipher, CloseCode, encodeCloseBody, type Header, headerSize, newHeader, newProtocolState, OpCode,
   parseCloseBody, readHeader, Upgrader, Utf8Validator, WebSocketError, writeHeader,
 } from '@ws-toolkit/ws-core'
-import { parseCommand, portFlag } from './lib/args.js'
-import { Connections } from './lib/connections.js'
-import { listen } from './lib/server.js'
-import { stopOnSignals } from './lib/shutdown.js'
+import { parseCommand, portFlag } from './lib/args.ts'
+import { Connections } from './lib/connections.ts'
+import { listen } from './lib/server.ts'
+import { stopOnSignals } from './lib/shutdown.ts'
 
 const { values: { port } } = parseCommand({
   summary: 'echo server written with ws-core only: the handshake and the frame loop by hand',

@@ -3,11 +3,11 @@
 //
 //   pnpm exec tsx examples/echo.ts --port 8080     (pnpm start runs it on 8080)
 import { Upgrader } from '@ws-toolkit/ws-core'
-import { parseCommand, portFlag } from './lib/args.js'
-import { Connections } from './lib/connections.js'
-import { echoMessages } from './lib/echo.js'
-import { listen, webSocketServer } from './lib/server.js'
-import { stopOnSignals } from './lib/shutdown.js'
+import { parseCommand, portFlag } from './lib/args.ts'
+import { Connections } from './lib/connections.ts'
+import { echoMessages } from './lib/echo.ts'
+import { listen, webSocketServer } from './lib/server.ts'
+import { stopOnSignals } from './lib/shutdown.ts'
 
 const { values: { port } } = parseCommand({
   summary: 'echo server with ws-util (acceptSocket, DataReader, BatchWriter); pnpm start runs it',

@@ -6,11 +6,11 @@
 import { createServer } from 'node:http'
 import { HandshakeRejection, sameOrigin, Upgrader } from '@ws-toolkit/ws-core'
 import { acceptHttpUpgrade } from '@ws-toolkit/ws-util'
-import { parseCommand, portFlag } from './lib/args.js'
-import { Connections } from './lib/connections.js'
-import { echoMessages } from './lib/echo.js'
-import { listen } from './lib/server.js'
-import { stopOnSignals } from './lib/shutdown.js'
+import { parseCommand, portFlag } from './lib/args.ts'
+import { Connections } from './lib/connections.ts'
+import { echoMessages } from './lib/echo.ts'
+import { listen } from './lib/server.ts'
+import { stopOnSignals } from './lib/shutdown.ts'
 
 const { values: { port } } = parseCommand({
   summary: 'node:http server that upgrades /ws to WebSocket and echoes; other paths get plain HTTP',

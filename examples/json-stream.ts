@@ -18,10 +18,10 @@ import { JSONParser } from '@streamparser/json-node'
 import { JsonStreamStringify } from 'json-stream-stringify'
 import { OpCode, Upgrader } from '@ws-toolkit/ws-core'
 import { type Message, MessageReader, MessageWriter } from '@ws-toolkit/ws-util'
-import { parseCommand, portFlag } from './lib/args.js'
-import { Connections } from './lib/connections.js'
-import { listen, webSocketServer } from './lib/server.js'
-import { stopOnSignals } from './lib/shutdown.js'
+import { parseCommand, portFlag } from './lib/args.ts'
+import { Connections } from './lib/connections.ts'
+import { listen, webSocketServer } from './lib/server.ts'
+import { stopOnSignals } from './lib/shutdown.ts'
 
 const { values: { port } } = parseCommand({
   summary: 'JSON requests streamed into a parser, replies streamed out of an encoder (methods sum and range)',

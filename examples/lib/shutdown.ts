@@ -7,7 +7,7 @@
 import type { Server as HttpServer } from 'node:http'
 import type { Server } from 'node:net'
 import { CloseCode } from '@ws-toolkit/ws-core'
-import type { Connections } from './connections.js'
+import type { Connections } from './connections.ts'
 
 /** How long a stopping server waits for its peers' closes before it cuts them. */
 export const stopTimeoutMs = 2000
