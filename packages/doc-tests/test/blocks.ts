@@ -31,7 +31,8 @@ export const languages: Record<BlockKind, readonly string[]> = {
 }
 
 const markerPattern = /^\s*<!--\s*doc-test:\s*(.*?)\s*-->\s*$/
-const fencePattern = /^ {0,3}(`{3,}|~{3,})\s*([^\s`]*)/
+// Any indentation: a fence inside a list item is indented too, and must not be missed.
+const fencePattern = /^\s*(`{3,}|~{3,})\s*([^\s`]*)/
 
 /**
  * parseMarker reads the text inside `<!-- doc-test: ... -->`: `run <check>`, `fragment

@@ -69,9 +69,14 @@ t.test('self-test: unmarked, misplaced, mistyped and unknown markers are problem
     'const fine = 1',
     '````',
     '<!-- doc-test: shell -->',
+    '- a list item:',
+    '',
+    '    ~~~sh',
+    '    pnpm test',
+    '    ~~~',
   ].join('\n')
   const parsed = parseBlocks('SELF.md', text)
-  t.same(parsed.map((b) => [b.line, b.problem === null]), [[2, false], [5, false], [7, false], [11, false], [15, false], [19, false], [24, true], [28, false]])
+  t.same(parsed.map((b) => [b.line, b.problem === null]), [[2, false], [5, false], [7, false], [11, false], [15, false], [19, false], [24, true], [28, false], [31, false]])
   t.match(parsed[0].problem, /no <!-- doc-test/)
   t.match(parsed[1].problem, /not followed by a fenced code block/)
   t.match(parsed[3].problem, /fenced as sh/)
@@ -79,4 +84,5 @@ t.test('self-test: unmarked, misplaced, mistyped and unknown markers are problem
   t.match(parsed[5].problem, /names its context/)
   t.equal(parsed[6].code, '```\nconst fine = 1\n', 'a longer fence holds a shorter one')
   t.same([parsed[6].kind, parsed[6].argument], ['run', 'output'])
+  t.match(parsed[8].problem, /no <!-- doc-test/, 'an indented fence in a list item is found')
 })
