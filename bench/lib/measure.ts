@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { type Machine, machine } from './machine.js'
 
 /**
  * measure runs `operation` in growing batches until a batch takes at least `minMs`, then times
@@ -37,10 +38,21 @@ export function table(header: string[], rows: string[][]): void {
   for (const row of rows) console.log(line(row))
 }
 
-/** writeResult saves a machine-readable result under bench/results/. */
+/** resultsDir is bench/results/, where results are saved. */
+export const resultsDir = join(dirname(new URL(import.meta.url).pathname), '..', 'results')
+
+/** writeResult saves a machine-readable result under bench/results/, with the date and the machine it was measured on. */
 export function writeResult(name: string, result: unknown): void {
-  const dir = join(dirname(new URL(import.meta.url).pathname), '..', 'results')
-  mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, `${name}.json`), JSON.stringify({ node: process.version, date: new Date().toISOString(), result }, null, 2))
+  mkdirSync(resultsDir, { recursive: true })
+  writeFileSync(join(resultsDir, `${name}.json`), JSON.stringify({ node: process.version, date: new Date().toISOString(), machine: machine(), result }, null, 2))
   console.log(`\nwritten to bench/results/${name}.json`)
+}
+
+/** SavedResult is what writeResult saves: when, where (older files have no `machine`) and the benchmark's own result. */
+export interface SavedResult<T> { node: string; date: string; machine?: Machine; result: T }
+
+/** readResult reads bench/results/NAME.json as writeResult saved it, or returns null when there is none. */
+export function readResult<T>(name: string): SavedResult<T> | null {
+  const file = join(resultsDir, `${name}.json`)
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SavedResult<T>) : null
 }
