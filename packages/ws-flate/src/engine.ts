@@ -84,3 +84,24 @@ export interface DeflateEngine {
 
 /** syncTail is the empty stored block's last 4 bytes, which RFC 7692 §7.2.1 removes and §7.2.2 adds back. */
 export const syncTail: Uint8Array = Uint8Array.of(0x00, 0x00, 0xff, 0xff)
+
+/**
+ * EngineUnavailableError: an engine cannot work on this runtime, thrown by its
+ * `createDeflater` or `createInflater` before any byte is touched (the zlib engine on a
+ * runtime whose node:zlib lacks the synchronous binding it drives, or gets RFC 7692 wrong, as
+ * Deno 2.9's does). Pick another engine, such as {@link fflateEngine}.
+ */
+export class EngineUnavailableError extends Error {
+  /** The engine's name (`'zlib'`). */
+  readonly engine: string
+  /** Why it cannot work here, in a sentence. */
+  readonly reason: string
+
+  /** new EngineUnavailableError(engine, reason) names the engine and says why. */
+  constructor(engine: string, reason: string) {
+    super(`the ${engine} engine cannot work on this runtime: ${reason}; use another engine (fflateEngine works everywhere)`)
+    this.name = 'EngineUnavailableError'
+    this.engine = engine
+    this.reason = reason
+  }
+}

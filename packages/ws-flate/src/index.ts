@@ -9,7 +9,7 @@
  */
 export * from './parameters.js'
 export * from './negotiation.js'
-export { type DeflateEngine, type DeflaterOptions, type InflaterOptions, type RawDeflater, type RawInflater, type Sink, syncTail } from './engine.js'
+export { type DeflateEngine, type DeflaterOptions, EngineUnavailableError, type InflaterOptions, type RawDeflater, type RawInflater, type Sink, syncTail } from './engine.js'
 export { fflateEngine } from './fflate-engine.js'
 export { defaultEngine } from './default-engine.js'
 export * from './message-deflater.js'

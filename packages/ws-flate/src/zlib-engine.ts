@@ -1,7 +1,8 @@
 import type * as Zlib from 'node:zlib'
-import type { DeflateEngine, DeflaterOptions, InflaterOptions, RawDeflater, RawInflater, Sink } from './engine.js'
+import { type DeflateEngine, type DeflaterOptions, EngineUnavailableError, type InflaterOptions, type RawDeflater, type RawInflater, type Sink } from './engine.js'
 import { History } from './history.js'
 import { checkLevel } from './level.js'
+import { type Unchecked, zlibProblem } from './zlib-probe.js'
 
 /**
  * The binding under every node:zlib stream: `writeSync` runs zlib's deflate() or inflate()
@@ -41,7 +42,7 @@ export class NativeStream {
     const handle = internals._handle
     if (typeof handle?.writeSync !== 'function' || !(internals._writeState instanceof Uint32Array)) {
       stream.close()
-      throw new Error("zlib engine: this runtime's node:zlib has no synchronous stream binding (Node.js has); use the fflate engine")
+      throw new EngineUnavailableError('zlib', "this runtime's node:zlib has no synchronous stream binding (Node.js and Bun have)")
     }
     this.stream = stream
     this.handle = handle
@@ -172,6 +173,27 @@ class ZlibInflater implements RawInflater {
 }
 
 const engines = new WeakMap<ZlibModule, DeflateEngine>()
+const problems = new WeakMap<ZlibModule, string | null>()
+
+/**
+ * problemOn is why the zlib engine cannot work on `zlib` (see `zlibProblem` in zlib-probe.ts),
+ * or null: checked once per module, on first use.
+ */
+export function problemOn(zlib: ZlibModule): string | null {
+  let problem = problems.get(zlib)
+  if (problem === undefined) {
+    const raw: Unchecked = { createDeflater: (options) => new ZlibDeflater(zlib, options), createInflater: (options) => new ZlibInflater(zlib, options) }
+    problem = zlibProblem(raw)
+    problems.set(zlib, problem)
+  }
+  return problem
+}
+
+/** checked throws EngineUnavailableError where the zlib engine cannot work. */
+function checked(zlib: ZlibModule): void {
+  const problem = problemOn(zlib)
+  if (problem !== null) throw new EngineUnavailableError('zlib', problem)
+}
 
 /**
  * zlibEngineOn is the zlib engine on a given node:zlib (`zlibEngine` in
@@ -179,12 +201,16 @@ const engines = new WeakMap<ZlibModule, DeflateEngine>()
  * message to message, driven synchronously, faster than fflate, and able to hold its
  * compressor to any window from 9 to 15 bits (`minWindowBits` 9; zlib has no 8-bit raw
  * window). It drives the binding under node:zlib's streams (the one Node's `deflateRawSync`
- * uses), and throws at creation on a runtime without it. Each deflater holds about 256 KiB of
- * native memory at 15 bits, each inflater about 40 KiB: call `close()` when a connection ends
- * (garbage collection frees them otherwise). Compression level 6 unless set. The same module
- * gives the same engine. On Deno (2.9) it runs, but a raw inflater there ignores its
- * dictionary, so a message after a BFINAL-ended one cannot refer back (RFC 7692 §7.2.3.4):
- * {@link defaultEngine} picks fflate there.
+ * uses). Its first `createDeflater` or `createInflater` checks that runtime's node:zlib once
+ * (a takeover round trip and RFC 7692 §7.2.3.4's restart after a BFINAL block) and, where it
+ * fails, this and every later call throws {@link EngineUnavailableError}: on Deno (2.9),
+ * whose raw inflater ignores its dictionary, and where the binding is missing. On Bun it
+ * works; Bun's zlib build compresses less at levels 1-6 than Node's (a 100 KB repetitive
+ * JSON message: 640 bytes at level 6 against Node's 295; the same at 9), exactly as that
+ * runtime's own `deflateRawSync` does. Each deflater holds about 256 KiB of native memory at
+ * 15 bits, each inflater about 40 KiB: call `close()` when a connection ends (garbage
+ * collection frees them otherwise). Compression level 6 unless set. The same module gives the
+ * same engine.
  */
 export function zlibEngineOn(zlib: ZlibModule): DeflateEngine {
   let engine = engines.get(zlib)
@@ -192,8 +218,8 @@ export function zlibEngineOn(zlib: ZlibModule): DeflateEngine {
     engine = {
       name: 'zlib',
       minWindowBits: 9,
-      createDeflater: (options) => new ZlibDeflater(zlib, options),
-      createInflater: (options) => new ZlibInflater(zlib, options),
+      createDeflater: (options) => (checked(zlib), new ZlibDeflater(zlib, options)),
+      createInflater: (options) => (checked(zlib), new ZlibInflater(zlib, options)),
     }
     engines.set(zlib, engine)
   }

@@ -3,7 +3,7 @@ import t from 'tap'
 t.test('the built package resolves through its exports map, and so does ws-core from it', async (t) => {
   const self = await import('@ws-toolkit/ws-flate')
   t.same(Object.keys(self).sort(), [
-    'MessageDeflater', 'MessageInflater', 'PerMessageDeflate', 'acceptOffer', 'acceptResponse', 'agreementOf', 'compressFrame', 'decompressFrame',
+    'EngineUnavailableError', 'MessageDeflater', 'MessageInflater', 'PerMessageDeflate', 'acceptOffer', 'acceptResponse', 'agreementOf', 'compressFrame', 'decompressFrame',
     'defaultEngine', 'defaultMaxMessageSize', 'defaultThreshold', 'deflateNegotiator', 'deflateOffer', 'extensionName', 'fflateEngine', 'formatParameters',
     'parseParameters', 'syncTail',
   ])
