@@ -5,12 +5,13 @@
 //
 //   pnpm exec tsx examples/deflate-echo.ts --port 8080 [--engine fflate|zlib] [--level 1-9] [--no-context-takeover]
 //
-// Without --engine it uses ws-flate's default engine: zlib on Node.js (Node's zlib, fast, and it
-// keeps to any window from 9 bits), fflate elsewhere. fflate is portable JavaScript and
+// Without --engine it uses ws-flate's default engine: zlib on Node.js and Bun (their zlib, fast,
+// and it keeps to any window from 9 bits), fflate elsewhere (Deno). `--engine zlib` where the
+// zlib engine cannot work (Deno) prints why on one line and exits 1. fflate is portable JavaScript and
 // compresses with a 32 KiB window only, so offers that ask the server for a smaller window are
 // declined (the connection goes on uncompressed).
 import { Upgrader } from '@ws-toolkit/ws-core'
-import { agreementOf, type DeflateEngine, defaultEngine, deflateNegotiator, fflateEngine, PerMessageDeflate } from '@ws-toolkit/ws-flate'
+import { agreementOf, type DeflateEngine, defaultEngine, deflateNegotiator, EngineUnavailableError, fflateEngine, PerMessageDeflate } from '@ws-toolkit/ws-flate'
 import { zlibEngine } from '@ws-toolkit/ws-flate/zlib'
 import { parseCommand, portFlag } from './lib/args.ts'
 import { Connections } from './lib/connections.ts'
@@ -31,6 +32,14 @@ const { values } = parseCommand({
 })
 const { port, level } = values
 const engine = values.engine === undefined ? defaultEngine() : engines[values.engine]
+try {
+  // An engine that cannot work on this runtime (zlib on Deno) refuses its first compressor.
+  engine.createDeflater({ windowBits: 15, keepContext: false }).close?.()
+} catch (error) {
+  if (!(error instanceof EngineUnavailableError)) throw error
+  console.error(error.message)
+  process.exit(1)
+}
 const noTakeover = values['no-context-takeover']
 const connections = new Connections()
 

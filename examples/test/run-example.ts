@@ -5,15 +5,22 @@ import { fileURLToPath } from 'node:url'
 
 const examples = join(dirname(fileURLToPath(import.meta.url)), '..')
 
+/**
+ * The command that runs an example's TypeScript: Node.js through tsx by default; the runtime
+ * tests (packages/runtimes) pass Bun's (`bun`) or Deno's (`deno run --allow-...`).
+ */
+export const nodeWithTsx: readonly string[] = [process.execPath, '--import', 'tsx']
+
 /** How an example's process ended. */
 export interface Exit { code: number | null; signal: NodeJS.Signals | null }
 
 /**
- * runExample starts `examples/NAME.ts --port 0 ...args`, waits for its "listening on" line, and
+ * runExample starts `examples/NAME.ts --port 0 ...args` (by `command`), waits for its "listening on" line, and
  * stops it at teardown. `stop(signal)` sends it a signal now and resolves with how it exited.
  */
-export async function runExample(t: { teardown(fn: () => void): void }, name: string, args: string[] = []): Promise<{ port: number; child: ChildProcess; output: () => string; stop(signal: NodeJS.Signals): Promise<Exit> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(examples, `${name}.ts`), '--port', '0', ...args], { cwd: examples, stdio: ['ignore', 'pipe', 'inherit'] })
+export async function runExample(t: { teardown(fn: () => void): void }, name: string, args: string[] = [], command: readonly string[] = nodeWithTsx): Promise<{ port: number; child: ChildProcess; output: () => string; stop(signal: NodeJS.Signals): Promise<Exit> }> {
+  const [program, ...before] = command
+  const child = spawn(program!, [...before, join(examples, `${name}.ts`), '--port', '0', ...args], { cwd: examples, stdio: ['ignore', 'pipe', 'inherit'] })
   let stopping = false
   const exited = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
   const stop = (signal: NodeJS.Signals) => {
@@ -48,9 +55,10 @@ export async function runExample(t: { teardown(fn: () => void): void }, name: st
   })
 }
 
-/** runToEnd runs `examples/NAME.ts` with `args` and resolves with its exit code and output. */
-export async function runToEnd(name: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(examples, `${name}.ts`), ...args], { cwd: examples, stdio: ['ignore', 'pipe', 'pipe'] })
+/** runToEnd runs `examples/NAME.ts` with `args` (by `command`) and resolves with its exit code and output. */
+export async function runToEnd(name: string, args: string[], command: readonly string[] = nodeWithTsx): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const [program, ...before] = command
+  const child = spawn(program!, [...before, join(examples, `${name}.ts`), ...args], { cwd: examples, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout!.setEncoding('utf8')
