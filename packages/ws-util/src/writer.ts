@@ -62,14 +62,14 @@ export class MessageWriter extends Writable {
     this.compressor = compressor
   }
 
-  /** _write is Writable's hook for {@link MessageWriter.write}: call that, not this. */
+  /** _write is Writable's hook for {@link MessageWriter.write}: call that, not this. @internal */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (this.compressor === null) return this.frames(chunk, false, callback)
     this.compressing = true
     this.frames(this.compressor.write(chunk, false), true, callback)
   }
 
-  /** _final is Writable's hook for {@link MessageWriter.end}: call that, not this. */
+  /** _final is Writable's hook for {@link MessageWriter.end}: call that, not this. @internal */
   override _final(callback: (error?: Error | null) => void): void {
     if (this.compressor === null) return this.sendBuffered(true, callback)
     const rest = this.compressor.write(new Uint8Array(0), true)
@@ -83,6 +83,7 @@ export class MessageWriter extends Writable {
   /**
    * A writer destroyed in the middle of a compressed message leaves its start in the
    * compressor: reset it, or the connection's next message would carry those bytes.
+   * @internal
    */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (this.compressing) this.compressor!.reset?.()
