@@ -1,10 +1,11 @@
 // A node:http server that upgrades /ws to WebSocket and echoes every message, frame by frame.
 // Other paths get a plain HTTP answer: the WebSocket lives beside an ordinary web server.
+// The path is compared with ws-core's requestPath, so `GET http://host:port/ws` is served too.
 //
 //   pnpm exec tsx examples/http-upgrade.ts --port 8080
 //   then connect to ws://127.0.0.1:8080/ws
 import { createServer } from 'node:http'
-import { HandshakeRejection, sameOrigin, Upgrader } from '@ws-toolkit/ws-core'
+import { HandshakeRejection, requestPath, sameOrigin, Upgrader } from '@ws-toolkit/ws-core'
 import { acceptHttpUpgrade } from '@ws-toolkit/ws-util'
 import { parseCommand, portFlag } from './lib/args.ts'
 import { Connections } from './lib/connections.ts'
@@ -20,8 +21,12 @@ const connections = new Connections()
 
 const upgrader = new Upgrader({
   onRequest: (uri) => {
-    // Views are valid only during the callback: decode what you need now.
-    if (new TextDecoder().decode(uri).split('?')[0] !== '/ws') throw new HandshakeRejection(404, 'no WebSocket here')
+    // The request-target as sent: `/ws?x=1`, or the absolute-form `http://host:port/ws` that a
+    // server must accept too (RFC 9112 §3.2.2). requestPath gives `/ws` for both (a copy: the
+    // view is valid only during the callback), and null for what no WebSocket request sends.
+    const path = requestPath(uri)
+    if (path === null) throw new HandshakeRejection(400, 'invalid request-target')
+    if (path !== '/ws') throw new HandshakeRejection(404, 'no WebSocket here')
   },
   protocol: (name) => new TextDecoder().decode(name) === 'echo',
   // Browsers may connect only from pages this server serves; other clients send no Origin.

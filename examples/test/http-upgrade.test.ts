@@ -83,6 +83,59 @@ t.test('early data: request and first frame in one TCP packet, the frame is echo
   }
 })
 
+/** Sends a handshake for `target` on a raw socket, then a masked text frame; resolves with the status line and the echo, if any. */
+async function rawHandshake(target: string): Promise<{ status: string; echo: string | null }> {
+  const socket = connect(port, '127.0.0.1')
+  socket.on('error', () => {})
+  await once(socket, 'connect')
+  try {
+    socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n')
+    let received = Buffer.alloc(0)
+    let sent = false
+    for await (const chunk of socket) {
+      received = Buffer.concat([received, chunk])
+      const end = received.indexOf('\r\n\r\n')
+      if (end === -1) continue
+      const status = received.subarray(0, received.indexOf('\r\n')).toString('latin1')
+      if (!status.startsWith('HTTP/1.1 101 ')) return { status, echo: null }
+      if (!sent) {
+        sent = true
+        socket.write(compileFrame(maskFrameWith(newTextFrame(`echo of ${target}`), 0x12345678)))
+      }
+      const header = newHeader()
+      const size = readHeader(received, end + 4, header)
+      if (size === 0 || received.length < end + 4 + size + header.length) continue
+      return { status, echo: received.subarray(end + 4 + size, end + 4 + size + header.length).toString() }
+    }
+    throw new Error(`closed before an answer to ${target}`)
+  } finally {
+    socket.destroy()
+  }
+}
+
+t.test('issue 14: the absolute-form request-target (RFC 9112 §3.2.2) is upgraded like the origin-form', async (t) => {
+  for (const target of [`http://127.0.0.1:${port}/ws`, `HTTP://127.0.0.1:${port}/ws?x=1`, `ws://localhost/ws`, '/ws?x=1']) {
+    const { status, echo } = await rawHandshake(target)
+    t.match(status, /^HTTP\/1\.1 101 /, `${target}: 101`)
+    t.equal(echo, `echo of ${target}`, `${target}: a frame is echoed`)
+  }
+  for (const target of [`http://127.0.0.1:${port}/nope`, `http://127.0.0.1:${port}`, `http://127.0.0.1:${port}?ws`]) {
+    t.match((await rawHandshake(target)).status, /^HTTP\/1\.1 404 /, `${target}: another path is a 404`)
+  }
+  for (const target of [`http://user@127.0.0.1:${port}/ws`, `ftp://127.0.0.1/ws`]) {
+    t.match((await rawHandshake(target)).status, /^HTTP\/1\.1 400 /, `${target}: no WebSocket request-target, a 400`)
+  }
+  // And the ws client, which sends the origin-form, is still served.
+  const ws = new WebSocket(`${url}?after=absolute`)
+  await once(ws, 'open')
+  ws.send('still here')
+  const [reply] = await once(ws, 'message')
+  t.equal(String(reply), 'still here')
+  ws.close(1000)
+  await once(ws, 'close')
+})
+
 t.test('examples/client.ts against the server', async (t) => {
   const { code, stdout } = await runToEnd('client', [url, 'one', 'two'])
   t.equal(code, 0)
