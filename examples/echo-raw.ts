@@ -5,7 +5,9 @@
 // (fragments as fragments); pings are answered, closes echoed, violations failed with their
 // close code, text checked as UTF-8 at the first bad byte. Stopping on Ctrl-C or SIGTERM
 // (closes with 1001 to every peer) is the examples' shared lib/shutdown.ts, which waits for the
-// peers with ws-util's closeGracefully: the only ws-util this program runs.
+// peers with ws-util's closeGracefully: the only ws-util this program runs. A request not
+// complete within 5 s, as in the other examples, is cut: half-sent requests hold no socket
+// for good.
 //
 //   pnpm exec tsx examples/echo-raw.ts --port 8080
 import { createServer, type Socket } from 'node:net'
@@ -24,6 +26,8 @@ const { values: { port } } = parseCommand({
 })
 const connections = new Connections()
 const upgrader = new Upgrader()
+/** How long a peer has to send its whole request, as the other examples allow (lib/server.ts). */
+const handshakeTimeoutMs = 5000
 /** Frames are echoed whole, so one frame is the most this server buffers per connection. */
 const maxFramePayload = 16 * 1024 * 1024
 
@@ -135,6 +139,11 @@ function serve(socket: Socket, head: Uint8Array): { socket: Socket; close(code?:
 
 const server = createServer((socket) => {
   socket.on('error', () => socket.destroy())
+  // A peer that sends half a request would hold this socket for good: it has until the
+  // timer fires to complete its handshake (or, refused, to read the answer and close).
+  const timer = setTimeout(() => socket.destroy(), handshakeTimeoutMs)
+  const stopTimer = () => clearTimeout(timer)
+  socket.once('close', stopTimer)
   const request = new Chunks()
   let parseAt = 0
   const onRequest = (chunk: Buffer) => {
@@ -150,6 +159,8 @@ const server = createServer((socket) => {
       socket.end(result.response)
       return
     }
+    stopTimer() // no timer stays with an open connection
+    socket.off('close', stopTimer)
     socket.write(result.response)
     connections.add(serve(socket, bytes.subarray(result.end)))
   }
