@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream'
 import { encodeCloseBody, type Header, headerSize, newHeader, newMask, OpCode, Rsv1, type Side, writeHeader } from '@ws-toolkit/ws-core'
+import { type BufferPool, bufferPool } from './buffer-pool.js'
 import type { MessageCompressor } from './compression.js'
 import { simdCipher } from './simd-cipher.js'
 import { writeFrameTo } from './write-message.js'
@@ -10,8 +11,8 @@ export interface BatchWriterOptions {
   side: Side
   /**
    * Bytes gathered before they go out without waiting for the end of the tick; also the size
-   * of each of the writer's two buffers. Payloads too large to share a buffer are written
-   * on their own. Default 64 KiB.
+   * of the buffers it borrows (from a pool shared by every writer of that size). Payloads
+   * too large to share a buffer are written on their own. Default 64 KiB.
    */
   bufferSize?: number | undefined
   /**
@@ -32,12 +33,14 @@ export interface BatchWriterOptions {
  *
  * Bytes passed in are copied before the call returns (except that zero-copy path, where the
  * caller must not change the payload until the socket has taken it, as with `socket.write`),
- * so callers may reuse them at once. The writer alternates between two buffers, each handed
- * to the socket and reused when the socket's write callback says the bytes were taken: on a
- * socket that keeps up it allocates nothing per frame. While the socket is backed up (both
- * buffers wait in it) each flush leaves as a copy of exactly its size, so the memory held is
- * what was written; the methods return `false` then, as `socket.write` does, and the caller
- * should wait for the socket's `drain` (nothing is lost). After {@link writeClose} or
+ * so callers may reuse them at once. The writer borrows its buffer from a pool shared by
+ * every writer in the process (`BufferPool`), hands it to the socket, and gives it back when
+ * the socket's write callback says the bytes were taken: an idle connection holds no buffer,
+ * and on sockets that keep up nothing is allocated per frame. At most two of a writer's
+ * buffers wait in its socket; while both do (the socket is backed up) each flush leaves as a
+ * copy of exactly its size, so the memory held is what was written; the methods return
+ * `false` then, as `socket.write` does, and the caller should wait for the socket's `drain`
+ * (nothing is lost). After {@link writeClose} or
  * {@link end}, frames are dropped (RFC 6455 §5.5.1: nothing follows a close).
  */
 export class BatchWriter {
@@ -46,8 +49,8 @@ export class BatchWriter {
   private readonly masked: boolean
   private readonly bufferSize: number
   private readonly compressor: MessageCompressor | null
-  /** Buffers back from the socket, ready for reuse. */
-  private readonly free: Buffer[] = []
+  /** Where buffers are borrowed from and given back to. */
+  private readonly pool: BufferPool
   /** Buffers the socket has not called back for yet (at most two), oldest first: callbacks come in order. */
   private readonly inFlight: Buffer[] = []
   private active: Buffer | null = null
@@ -64,10 +67,11 @@ export class BatchWriter {
   }
   private readonly written = (error?: Error | null) => {
     const buffer = this.inFlight.shift()!
-    if (!error && this.free.length < 2) this.free.push(buffer)
+    // A failed write may leave the bytes with the socket: that buffer is never lent again.
+    if (!error) this.pool.give(buffer)
   }
 
-  /** new BatchWriter(socket, options) allocates its buffers on first use; `bufferSize` under 256 is a RangeError. */
+  /** new BatchWriter(socket, options) borrows a buffer only when it has bytes to gather; `bufferSize` under 256 is a RangeError. */
   constructor(socket: Writable, options: BatchWriterOptions) {
     const { side, bufferSize = 64 * 1024, compressor = null } = options
     if (!(bufferSize >= 256)) throw new RangeError(`invalid bufferSize ${bufferSize}: at least 256 bytes`)
@@ -75,6 +79,7 @@ export class BatchWriter {
     this.masked = side === 'client'
     this.bufferSize = bufferSize
     this.compressor = compressor
+    this.pool = bufferPool(bufferSize)
   }
 
   /**
@@ -201,10 +206,12 @@ export class BatchWriter {
     const filled = this.filled
     this.filled = 0
     if (this.inFlight.length >= 2) {
-      // Both buffers wait in the socket: it is backed up. This batch leaves as a copy of its
-      // own size, and the buffer stays to gather the next, so what the socket holds is what
-      // was written, never a whole buffer per small flush.
+      // Two buffers wait in the socket: it is backed up. This batch leaves as a copy of its
+      // own size and the buffer goes back, so what the socket holds is what was written,
+      // never a whole buffer per small flush.
       this.socket.write(Buffer.from(buffer.subarray(0, filled)))
+      this.active = null
+      this.pool.give(buffer)
       return
     }
     this.active = null
@@ -231,7 +238,7 @@ export class BatchWriter {
   }
 
   private take(): Buffer {
-    this.active = this.free.pop() ?? Buffer.allocUnsafeSlow(this.bufferSize)
+    this.active = this.pool.take()
     return this.active
   }
 
