@@ -12,6 +12,7 @@
 // the same settings (ws's default threshold, 1 KiB, and 0). Not a test.
 //
 //   pnpm --filter bench run connections [--connections N] [--seconds S] [--servers floor,echo,ws,...]
+import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Children, firstMessage, request } from './lib/child-request.js'
@@ -24,7 +25,7 @@ import { table, writeResult } from './lib/measure.js'
 import { type Memory, reportMemory, serverMemory } from './lib/memory-usage.js'
 
 /** Options are the command line's: how many connections, how long the traffic phase lasts, which servers. */
-interface Options { connections: number; seconds: number; servers: ServerSpec[]; perLoad: number }
+interface Options { connections: number; seconds: number; servers: ServerSpec[]; perLoad: number; perAddress: number }
 
 /** ServerRun is everything measured for one server. */
 interface ServerRun {
@@ -51,6 +52,7 @@ function parseOptions(): Options {
       seconds: { type: 'string', default: '20' },
       servers: { type: 'string' },
       'per-load': { type: 'string', default: '15000' },
+      'per-address': { type: 'string', default: '20000' },
       help: { type: 'boolean', default: false },
     },
   })
@@ -59,12 +61,15 @@ function parseOptions(): Options {
   --connections N  connections held open on each server (default 10000)
   --seconds S      length of the traffic phase, one message per connection per second (default 20)
   --servers K,...  servers to measure (default all): ${serverSpecs.map((s) => s.key).join(', ')}
-  --per-load N     connections per load process (default 15000)`)
+  --per-load N     connections per load process (default 15000)
+  --per-address N  connections per source address 127.0.S.x (default 20000)`)
     process.exit(0)
   }
   const connections = Number(values.connections)
   const seconds = Number(values.seconds)
   const perLoad = Number(values['per-load'])
+  const perAddress = Number(values['per-address'])
+  if (!(perLoad >= 1 && perAddress >= 1)) throw new Error('--per-load and --per-address: whole numbers from 1')
   if (!(connections >= 1 && Number.isInteger(connections))) throw new Error(`--connections ${values.connections}: a whole number from 1`)
   if (!(seconds > 0)) throw new Error(`--seconds ${values.seconds}: a number above 0`)
   const keys = values.servers?.split(',') ?? serverSpecs.map((s) => s.key)
@@ -73,7 +78,13 @@ function parseOptions(): Options {
     if (spec === undefined) throw new Error(`unknown server ${key}; the servers: ${serverSpecs.map((s) => s.key).join(', ')}`)
     return spec
   })
-  return { connections, seconds, servers, perLoad }
+  return { connections, seconds, servers, perLoad, perAddress }
+}
+
+/** sourceTree is what was measured: the commit checked out and the files under packages/ changed since (others may be editing them). */
+function sourceTree(): { commit: string; uncommitted: string[] } {
+  const git = (...args: string[]) => spawnSync('git', args, { encoding: 'utf8', cwd: fileURLToPath(new URL('.', import.meta.url)) }).stdout.trimEnd()
+  return { commit: git('rev-parse', '--short', 'HEAD'), uncommitted: git('status', '--porcelain', '--', '../packages').split('\n').filter(Boolean) }
 }
 
 /** sumReports adds the load processes' reports up: counts summed, the largest maximum latency. */
@@ -106,7 +117,7 @@ async function measureServer(spec: ServerSpec, index: number, options: Options):
       const all = <T extends object>(command: object) => Promise.all(loads.map((load) => request<T>(load, command))).then(sumReports)
       const open = await Promise.all(loads.map((load, i) => request<OpenReport>(load, {
         kind: 'open', port, request: Buffer.from(upgradeRequest(offer)).toString('latin1'), floor: spec.family === 'floor',
-        from: slices[i][0], to: slices[i][1], addressBase: `127.0.${index + 1}.`, perAddress: 20000,
+        from: slices[i][0], to: slices[i][1], addressBase: `127.0.${index + 1}.`, perAddress: options.perAddress,
       }))).then(sumReports)
       console.error(`  ${spec.key}: ${open.opened} connections open in ${open.seconds.toFixed(1)} s${open.failed > 0 ? `, ${open.failed} failed: ${open.errorMessages[0]}` : ''}`)
       await sleep(1000)
@@ -205,6 +216,8 @@ if (process.argv[2] === '--serve') {
   }
   console.log(`\nconnections: ${options.connections} WebSocket connections per server, each server alone in its own process; `
     + `memory measured by the server after GC; wall time ${((performance.now() - started) / 1000).toFixed(0)} s`)
+  const tree = sourceTree()
+  console.log(`source: ${tree.commit}${tree.uncommitted.length === 0 ? '' : ` with uncommitted changes in ${tree.uncommitted.map((line) => line.slice(3)).join(', ')}`}`)
   printTables(runs, options)
-  writeResult('connections', { connections: options.connections, seconds: options.seconds, runs })
+  writeResult('connections', { connections: options.connections, seconds: options.seconds, tree, runs })
 }
