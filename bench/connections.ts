@@ -211,13 +211,22 @@ if (process.argv[2] === '--serve') {
   const started = performance.now()
   console.error(`connections: ${options.connections} per server, traffic ${options.seconds} s, ${options.servers.length} servers`)
   const runs: ServerRun[] = []
+  const failures: { key: string; error: string }[] = []
   for (const spec of options.servers) {
-    runs.push(await measureServer(spec, serverSpecs.indexOf(spec), options))
+    try {
+      runs.push(await measureServer(spec, serverSpecs.indexOf(spec), options))
+    } catch (error) {
+      // A server that crashed or hung is reported, not measured; the others still run.
+      failures.push({ key: spec.key, error: (error as Error).message })
+      console.error(`  ${spec.key}: FAILED: ${(error as Error).message}`)
+    }
   }
   console.log(`\nconnections: ${options.connections} WebSocket connections per server, each server alone in its own process; `
     + `memory measured by the server after GC; wall time ${((performance.now() - started) / 1000).toFixed(0)} s`)
   const tree = sourceTree()
   console.log(`source: ${tree.commit}${tree.uncommitted.length === 0 ? '' : ` with uncommitted changes in ${tree.uncommitted.map((line) => line.slice(3)).join(', ')}`}`)
   printTables(runs, options)
-  writeResult('connections', { connections: options.connections, seconds: options.seconds, tree, runs })
+  for (const failure of failures) console.log(`\nFAILED: ${failure.key}: ${failure.error}`)
+  writeResult('connections', { connections: options.connections, seconds: options.seconds, tree, runs, failures })
+  if (failures.length > 0) process.exitCode = 1
 }

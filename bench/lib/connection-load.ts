@@ -60,12 +60,14 @@ export function runLoad(): void {
     return report
   }
 
+  /** open opens connections `from` to `to`, `openConcurrency` handshakes at a time, and reports how many upgraded. */
   const open = async (command: Extract<LoadCommand, { kind: 'open' }>): Promise<OpenReport> => {
     const start = performance.now()
     const request = Buffer.from(command.request, 'latin1')
     let next = command.from
     let failed = 0
     const errors: string[] = []
+    /** worker opens the next connection not yet started until none is left. */
     const worker = async () => {
       while (next < command.to) {
         const id = next++
@@ -96,6 +98,7 @@ export function runLoad(): void {
     }, 10)
   }
 
+  /** handle runs one command and resolves with its answer. */
   const handle = async (command: LoadCommand): Promise<unknown> => {
     switch (command.kind) {
       case 'open':

@@ -4,7 +4,7 @@
 // raise it), as plain node children when N fits the limit they inherit, and refused otherwise.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 
-/** FileLimit is what a child gets: `raise` to this many descriptors, or the inherited `limit` when it is enough. */
+/** FileLimit is how many file descriptors a child gets, and whether sh must raise its limit to that (`raise`) or it inherits enough. */
 export interface FileLimit { descriptors: number; raise: boolean }
 
 /** currentFileLimit is this process's soft `ulimit -n` (what children inherit), read through sh. */
