@@ -51,6 +51,13 @@ export interface DeflaterOptions {
   keepContext: boolean
   /** Compression level, 1 (fastest) to 9 (smallest); the engine's default when absent. */
   level?: number | undefined
+  /**
+   * Memory level, 1 to 9, as zlib's `memLevel`: the compressor's hash table has 2^(memLevel + 7)
+   * entries (zlib: 2^(memLevel + 9) bytes besides the window's 2^(windowBits + 2)). Less
+   * memory per connection, somewhat less compression. The engine's default when absent
+   * (zlib's 8; fflate's engine 9, a 128 KiB table).
+   */
+  memLevel?: number | undefined
 }
 
 /** InflaterOptions describes the peer's compressor (RFC 7692 §7.1). */

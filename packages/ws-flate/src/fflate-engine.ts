@@ -2,7 +2,7 @@ import { Deflate, Inflate, inflateSync } from 'fflate'
 import type { DeflateEngine, DeflaterOptions, InflaterOptions, RawDeflater, RawInflater, Sink } from './engine.js'
 import { concat } from './concat.js'
 import { History } from './history.js'
-import { checkLevel } from './level.js'
+import { checkLevel, checkMemLevel } from './level.js'
 
 /**
  * fflate's Deflate keeps its state in `s` (fflate 0.8.3, which package.json pins exactly):
@@ -41,10 +41,14 @@ export function syncFlush(state: DeflateState): Uint8Array {
 }
 
 /**
- * mem sets fflate's hash table to 2^(12 + mem) entries: 4 is 64 Ki entries (128 KiB). fflate's
- * streaming default is 2^20 (2 MiB per connection); zlib's default, 2^15.
+ * fflateMem is fflate's `mem` for a memory level: its hash table has 2^(12 + mem) entries, as
+ * zlib's has 2^(memLevel + 7), so memLevel 5 or less is fflate's smallest (0), and the default,
+ * 9 (mem 4), is 64 Ki entries (128 KiB). fflate's streaming default is 2^20 (2 MiB per
+ * connection); zlib's default, 2^15.
  */
-const mem = 4
+function fflateMem(memLevel = 9): 0 | 1 | 2 | 3 | 4 {
+  return Math.max(0, memLevel - 5) as 0 | 1 | 2 | 3 | 4
+}
 /** Input is pushed in pieces of at most 64 KiB: larger ones would grow fflate's buffer, for good. */
 const maxPush = 65536
 
@@ -92,7 +96,8 @@ class FflateDeflater implements RawDeflater {
     if (options.windowBits < 15) throw new RangeError('the fflate engine cannot limit its window below 15 bits: negotiate with minWindowBits 15')
     // Level 0 (stored blocks only) takes another path in fflate, which the mend below does not fit.
     checkLevel(options.level)
-    this.deflate = new Deflate({ level: (options.level ?? 6) as 6, mem }, (chunk) => this.chunks.push(chunk))
+    checkMemLevel(options.memLevel)
+    this.deflate = new Deflate({ level: (options.level ?? 6) as 6, mem: fflateMem(options.memLevel) }, (chunk) => this.chunks.push(chunk))
     const internals = this.internals
     restart(internals)
     // From position 0, a call that starts after earlier data (context takeover) can copy

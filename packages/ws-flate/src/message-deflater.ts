@@ -1,4 +1,5 @@
 import { type RawDeflater, syncTail } from './engine.js'
+import type { EngineSource } from './engine-source.js'
 
 /** emptyMessage is an empty message compressed (RFC 7692 §7.2.3.6): an empty stored block without its tail. */
 const emptyMessage = Uint8Array.of(0x00)
@@ -20,17 +21,27 @@ export interface MessageDeflaterOptions {
  * (a BatchWriter copies them) or copy them before compressing again.
  */
 export class MessageDeflater {
-  private readonly raw: RawDeflater
+  private readonly source: EngineSource<RawDeflater> | null
+  /** The engine this deflater holds: for good (given one, or context kept), or for the message in progress. */
+  private raw: RawDeflater | null
   private readonly keepContext: boolean
   private readonly threshold: number
   /** Bytes of the message being compressed in pieces so far. */
   private messageBytes = 0
 
-  /** new MessageDeflater(raw, options) takes `raw` over: the deflater resets and closes it; a negative threshold is a RangeError. */
-  constructor(raw: RawDeflater, options: MessageDeflaterOptions) {
+  /**
+   * new MessageDeflater(raw, options) takes `raw` over (the deflater resets and closes it), or
+   * takes engines from an {@link EngineSource} when a message needs one: lent per message by
+   * a source with `give` (no context takeover: a shared pool), or made on first use and kept.
+   * A negative threshold is a RangeError.
+   */
+  constructor(raw: RawDeflater | EngineSource<RawDeflater>, options: MessageDeflaterOptions) {
     const { keepContext, threshold = 0 } = options
     if (!(threshold >= 0)) throw new RangeError(`invalid threshold ${threshold}`)
-    this.raw = raw
+    const source = 'take' in raw ? raw : null
+    if (source?.give !== undefined && keepContext) throw new RangeError('an engine lent per message cannot keep the context: use a source without give, or keepContext false')
+    this.source = source
+    this.raw = source === null ? (raw as RawDeflater) : null
     this.keepContext = keepContext
     this.threshold = threshold
   }
@@ -48,20 +59,36 @@ export class MessageDeflater {
   /**
    * write compresses the next piece of a message sent in fragments (§6.1): each call's result
    * is the next fragment's payload (possibly empty: the engine may hold bytes back), the first
-   * fragment with RSV1 set. `last` ends the message.
+   * fragment with RSV1 set. `last` ends the message. The result may be the engine's memory:
+   * with a source that lends engines, valid until the next compression by anyone in the process.
    */
   write(piece: Uint8Array, last: boolean): Uint8Array {
     this.messageBytes += piece.length
-    if (!last) return this.raw.write(piece, false)
+    if (!last) return this.engine().write(piece, false)
     const empty = this.messageBytes === 0
     this.messageBytes = 0
-    if (empty) return emptyMessage
-    const out = this.raw.write(piece, true)
+    if (empty) {
+      // Nothing was pushed: an engine taken for this message is as it was.
+      this.giveBack()
+      return emptyMessage
+    }
+    const raw = this.engine()
+    let out: Uint8Array
+    try {
+      out = raw.write(piece, true)
+    } catch (error) {
+      this.drop()
+      throw error
+    }
     const end = out.length - syncTail.length
     if (end < 0 || out[end] !== 0 || out[end + 1] !== 0 || out[end + 2] !== 0xff || out[end + 3] !== 0xff) {
+      this.drop()
       throw new Error('the deflate engine did not end the message with a sync flush (00 00 ff ff)')
     }
-    if (!this.keepContext) this.raw.reset()
+    if (!this.keepContext) {
+      raw.reset()
+      this.giveBack()
+    }
     return out.subarray(0, end)
   }
 
@@ -73,12 +100,34 @@ export class MessageDeflater {
    * message abandoned half-way.
    */
   reset(): void {
-    this.raw.reset()
+    this.raw?.reset()
+    this.giveBack()
     this.messageBytes = 0
   }
 
-  /** close frees the engine's resources. */
+  /** close frees the engine this deflater holds (a lent one is closed too: it may hold half a message). */
   close(): void {
-    this.raw.close?.()
+    this.raw?.close?.()
+    if (this.source !== null) this.raw = null
+  }
+
+  /** engine is the engine for this message: the one held, or one taken from the source now. */
+  private engine(): RawDeflater {
+    this.raw ??= this.source!.take()
+    return this.raw
+  }
+
+  /** giveBack returns a lent engine (reset already) to its source. */
+  private giveBack(): void {
+    if (this.raw === null || this.source?.give === undefined) return
+    this.source.give(this.raw)
+    this.raw = null
+  }
+
+  /** drop closes a lent engine that failed: it is never given back. One kept for good stays (the connection must fail). */
+  private drop(): void {
+    if (this.source?.give === undefined) return
+    this.raw?.close?.()
+    this.raw = null
   }
 }

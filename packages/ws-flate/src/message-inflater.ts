@@ -1,6 +1,7 @@
 import { ErrorCode, InvalidPayloadError, LimitError, WebSocketError } from '@ws-toolkit/ws-core'
 import { concat } from './concat.js'
 import { type RawInflater, type Sink, syncTail } from './engine.js'
+import type { EngineSource } from './engine-source.js'
 
 /** MessageInflaterOptions configures a {@link MessageInflater}. */
 export interface MessageInflaterOptions {
@@ -21,7 +22,9 @@ export const defaultMaxMessageSize = 64 << 20
  * an error the inflater is unusable: fail the connection.
  */
 export class MessageInflater {
-  private readonly raw: RawInflater
+  private readonly source: EngineSource<RawInflater> | null
+  /** The engine this inflater holds: for good (given one, or context kept), or for the message in progress. */
+  private raw: RawInflater | null
   private readonly maxMessageSize: number
   private size = 0
   /** Compressed bytes of the current message so far. */
@@ -42,11 +45,17 @@ export class MessageInflater {
     }
   }
 
-  /** new MessageInflater(raw, options) takes `raw` over: the inflater resets and closes it; a negative maxMessageSize is a RangeError. */
-  constructor(raw: RawInflater, options: MessageInflaterOptions = {}) {
+  /**
+   * new MessageInflater(raw, options) takes `raw` over (the inflater resets and closes it), or
+   * takes engines from an {@link EngineSource} when a compressed message arrives: lent for
+   * that message by a source with `give` (the peer keeps no context: a shared pool), or made
+   * on first use and kept. A negative maxMessageSize is a RangeError.
+   */
+  constructor(raw: RawInflater | EngineSource<RawInflater>, options: MessageInflaterOptions = {}) {
     const { maxMessageSize = defaultMaxMessageSize } = options
     if (!(maxMessageSize >= 0)) throw new RangeError(`invalid maxMessageSize ${maxMessageSize}`)
-    this.raw = raw
+    this.source = 'take' in raw ? raw : null
+    this.raw = this.source === null ? (raw as RawInflater) : null
     this.maxMessageSize = maxMessageSize
   }
 
@@ -70,6 +79,11 @@ export class MessageInflater {
     if (this.input > 0) this.run(syncTail, true, sink, limit)
     this.size = 0
     this.input = 0
+    // A lent engine has forgotten the message (no context, RawInflater's contract): back it goes.
+    if (this.raw !== null && this.source?.give !== undefined) {
+      this.source.give(this.raw)
+      this.raw = null
+    }
   }
 
   /** inflate decompresses a whole message's payload into a new buffer of its own. */
@@ -81,18 +95,22 @@ export class MessageInflater {
     return concat(pieces)
   }
 
-  /** close frees the engine's resources. */
+  /** close frees the engine this inflater holds (a lent one is closed too: it may hold half a message). */
   close(): void {
-    this.raw.close?.()
+    this.raw?.close?.()
+    if (this.source !== null) this.raw = null
   }
 
   private run(data: Uint8Array, last: boolean, sink: Sink, limit = Infinity): void {
     this.sink = sink
     this.limit = Math.min(this.maxMessageSize, this.size + limit)
+    this.raw ??= this.source!.take()
     try {
       // Pieces up to one byte past the limit: the one that crosses it is the last produced.
       this.raw.write(data, last, this.counted, this.limit - this.size + 1)
     } catch (error) {
+      // A lent engine that failed is never given back: it may hold half a message.
+      if (this.source?.give !== undefined) this.close()
       if (error instanceof WebSocketError || error === this.sinkError) throw error
       throw new InvalidPayloadError(ErrorCode.InvalidCompressedData, `compressed message does not inflate: ${(error as Error).message}`)
     } finally {

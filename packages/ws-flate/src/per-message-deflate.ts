@@ -1,7 +1,8 @@
 import type { Side } from '@ws-toolkit/ws-core'
-import type { DeflateEngine } from './engine.js'
+import type { DeflateEngine, DeflaterOptions } from './engine.js'
+import { lazySource, sharedDeflaters, sharedInflaters } from './engine-source.js'
 import { defaultEngine } from './default-engine.js'
-import { checkLevel } from './level.js'
+import { checkLevel, checkMemLevel } from './level.js'
 import { MessageDeflater } from './message-deflater.js'
 import { MessageInflater } from './message-inflater.js'
 import type { DeflateAgreement } from './negotiation.js'
@@ -12,10 +13,19 @@ export interface PerMessageDeflateOptions {
   engine?: DeflateEngine | undefined
   /** Compression level, 1 (fastest) to 9 (smallest); the engine's default (6) when absent. */
   level?: number | undefined
+  /** Memory level of the compressor, 1 to 9 (see {@link DeflaterOptions.memLevel}); the engine's default when absent. */
+  memLevel?: number | undefined
   /** Messages shorter than this are sent uncompressed (compressing them costs more than it saves). Default 128 bytes. */
   threshold?: number | undefined
   /** The largest message, decompressed: 1009 beyond it, enforced while inflating. Default 64 MiB. */
   maxMessageSize?: number | undefined
+  /**
+   * In a direction without context takeover, borrow the engine for each message from the
+   * process's shared pool ({@link sharedDeflaters}, {@link sharedInflaters}) and give it back
+   * after, so an idle connection holds no engine: true by default. False gives the connection
+   * engines of its own, made on first use.
+   */
+  shareEngines?: boolean | undefined
 }
 
 /** defaultThreshold: messages under 128 bytes go uncompressed by default. */
@@ -26,8 +36,12 @@ export const defaultThreshold = 128
  * agreement the handshake made and this endpoint's side: `deflater` compresses what this side
  * sends (with this side's window and context takeover), `inflater` decompresses what the peer
  * sends (with the peer's). Give them to ws-util's readers and writers (`compressor` /
- * `decompressor` options), or use them directly. `close()` when the connection ends frees the
- * engine's memory at once (needed for node:zlib's native memory only to free it sooner).
+ * `decompressor` options), or use them directly. No engine is made at the handshake: with
+ * context takeover a direction makes its engine at its first compressed message and keeps it
+ * (the context is the point); without, it borrows one from the process's shared pool for
+ * each message (`shareEngines`), so that a connection between messages holds none. `close()`
+ * when the connection ends frees what it holds at once (needed for node:zlib's native memory
+ * only to free it sooner).
  */
 export class PerMessageDeflate {
   /** deflater compresses the messages this side sends, with this side's window and context takeover (RFC 7692 §7.2.1). */
@@ -35,10 +49,11 @@ export class PerMessageDeflate {
   /** inflater decompresses the messages the peer sends, with the peer's window and context takeover (RFC 7692 §7.2.2). */
   readonly inflater: MessageInflater
 
-  /** new PerMessageDeflate(agreement, side, options) creates both engines now; a level outside 1-9 is a RangeError. */
+  /** new PerMessageDeflate(agreement, side, options) makes no engine yet; a level outside 1-9, or a window of ours below the engine's `minWindowBits`, is a RangeError. */
   constructor(agreement: DeflateAgreement, side: Side, options: PerMessageDeflateOptions = {}) {
-    const { engine = defaultEngine(), level, threshold = defaultThreshold, maxMessageSize } = options
+    const { engine = defaultEngine(), level, memLevel, threshold = defaultThreshold, maxMessageSize, shareEngines = true } = options
     checkLevel(level)
+    checkMemLevel(memLevel)
     const server = side === 'server'
     const own = {
       windowBits: server ? agreement.serverMaxWindowBits : agreement.clientMaxWindowBits,
@@ -48,11 +63,17 @@ export class PerMessageDeflate {
       windowBits: server ? agreement.clientMaxWindowBits : agreement.serverMaxWindowBits,
       keepContext: !(server ? agreement.clientNoContextTakeover : agreement.serverNoContextTakeover),
     }
-    this.deflater = new MessageDeflater(engine.createDeflater({ ...own, level }), { keepContext: own.keepContext, threshold })
-    this.inflater = new MessageInflater(engine.createInflater(peer), { maxMessageSize })
+    // The engine is made at the first message: what it would refuse is refused now.
+    if (own.windowBits < engine.minWindowBits) {
+      throw new RangeError(`the ${engine.name} engine cannot compress with a ${own.windowBits}-bit window (its minWindowBits is ${engine.minWindowBits}): negotiate with minWindowBits ${engine.minWindowBits}`)
+    }
+    const deflaters = own.keepContext || !shareEngines ? lazySource(() => engine.createDeflater({ ...own, level, memLevel })) : sharedDeflaters(engine, { windowBits: own.windowBits, level, memLevel })
+    const inflaters = peer.keepContext || !shareEngines ? lazySource(() => engine.createInflater(peer)) : sharedInflaters(engine, peer)
+    this.deflater = new MessageDeflater(deflaters, { keepContext: own.keepContext, threshold })
+    this.inflater = new MessageInflater(inflaters, { maxMessageSize })
   }
 
-  /** close frees both engines' memory; neither may be used after it. */
+  /** close frees what both halves hold; neither may be used after it. */
   close(): void {
     this.deflater.close()
     this.inflater.close()

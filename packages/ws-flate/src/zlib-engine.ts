@@ -1,7 +1,7 @@
 import type * as Zlib from 'node:zlib'
 import { type DeflateEngine, type DeflaterOptions, EngineUnavailableError, type InflaterOptions, type RawDeflater, type RawInflater, type Sink } from './engine.js'
 import { History } from './history.js'
-import { checkLevel } from './level.js'
+import { checkLevel, checkMemLevel } from './level.js'
 import { type Unchecked, zlibProblem } from './zlib-probe.js'
 
 /**
@@ -86,7 +86,8 @@ class ZlibDeflater implements RawDeflater {
   constructor(zlib: ZlibModule, options: DeflaterOptions) {
     if (options.windowBits < 9) throw new RangeError('the zlib engine cannot limit its window below 9 bits: negotiate with minWindowBits 9')
     checkLevel(options.level)
-    this.native = new NativeStream(zlib.createDeflateRaw({ level: options.level ?? 6, windowBits: options.windowBits }))
+    checkMemLevel(options.memLevel)
+    this.native = new NativeStream(zlib.createDeflateRaw({ level: options.level ?? 6, windowBits: options.windowBits, memLevel: options.memLevel ?? 8 }))
   }
 
   write(data: Uint8Array, last: boolean): Uint8Array {

@@ -2,7 +2,7 @@ import { constants, deflateRawSync, inflateRawSync } from 'node:zlib'
 import fc from 'fast-check'
 import { Deflate } from 'fflate'
 import t from 'tap'
-import { type DeflateEngine, fflateEngine, MessageDeflater, MessageInflater } from '../src/index.js'
+import { type DeflateEngine, fflateEngine, MessageDeflater, MessageInflater, PerMessageDeflate } from '../src/index.js'
 import { zlibEngine } from '../src/zlib.js'
 
 const engines: DeflateEngine[] = [fflateEngine, zlibEngine]
@@ -154,4 +154,21 @@ t.test('a zlib inflater for an 8-bit window takes a 9-bit stream (what zlib peer
   const payload = deflateRawSync(input, { windowBits: 9, ...sync })
   const inflater = new MessageInflater(zlibEngine.createInflater({ windowBits: 8, keepContext: false }))
   t.ok(Buffer.from(inflater.inflate(payload.subarray(0, payload.length - 4))).equals(input))
+})
+
+t.test('memLevel: 1 to 9 on both engines, a smaller hash table that still round-trips; others refused', async (t) => {
+  const input = Buffer.from(JSON.stringify(Array.from({ length: 2000 }, (_, i) => ({ id: i, name: `item ${i % 97}`, ok: i % 3 === 0 }))))
+  for (const engine of [fflateEngine, zlibEngine]) {
+    const sizes: number[] = []
+    for (const memLevel of [1, 5, 6, 8, 9]) {
+      const deflater = new MessageDeflater(engine.createDeflater({ windowBits: 15, keepContext: true, memLevel }), { keepContext: true })
+      const payload = deflater.compress(input)!
+      sizes.push(payload.length)
+      t.ok(referenceInflate(payload).equals(input), `${engine.name} memLevel ${memLevel}: zlib inflates it`)
+      deflater.close()
+    }
+    t.ok(sizes[0]! >= sizes[4]!, `${engine.name}: the smallest table compresses no better than the largest (${sizes.join(', ')} bytes)`)
+    for (const memLevel of [0, 10, 1.5]) t.throws(() => engine.createDeflater({ windowBits: 15, keepContext: true, memLevel }), RangeError)
+  }
+  t.throws(() => new PerMessageDeflate({ serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 }, 'server', { memLevel: 0 }), RangeError)
 })
