@@ -17,7 +17,12 @@ import type { OriginCheck } from './origin.js'
 export interface UpgraderOptions {
   /** Limits on the request head; see {@link defaultHeadLimits}. */
   limits?: Partial<HeadLimits> | undefined
-  /** Called with the request-target (path and query) of the request line. */
+  /**
+   * Called with the request-target of the request line, as sent (RFC 9112 §3.2): a view of the
+   * request bytes, valid during the call. It may be the origin-form (`/chat?x=1`) or the
+   * absolute-form (`http://host/chat?x=1`), which a server must accept (§3.2.2): compare
+   * paths with {@link requestPath} or {@link readRequestTarget}, not byte for byte.
+   */
   onRequest?(uri: Uint8Array): void
   /** Called with the Host header's value. */
   onHost?(host: Uint8Array): void

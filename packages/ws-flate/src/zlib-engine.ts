@@ -1,6 +1,6 @@
 import type * as Zlib from 'node:zlib'
 import { type DeflateEngine, type DeflaterOptions, EngineUnavailableError, type InflaterOptions, type RawDeflater, type RawInflater, type Sink } from './engine.js'
-import { History } from './history.js'
+import { RingHistory } from './ring-history.js'
 import { checkLevel, checkMemLevel } from './level.js'
 import { type Unchecked, zlibProblem } from './zlib-probe.js'
 
@@ -26,6 +26,26 @@ export type ZlibModule = typeof Zlib
 const Z_NO_FLUSH = 0
 const Z_SYNC_FLUSH = 2
 const outputSize = 64 * 1024
+/** Free output space for writeSync: lent for one call, so no engine holds any between calls. */
+const scratch: Buffer[] = []
+/** How many free output buffers the process keeps (reentrant sinks and nothing else need more than one). */
+const keepScratch = 4
+const empty = new Uint8Array(0)
+/**
+ * The stream's own output buffer, never used (output goes to the lent space): node:zlib's
+ * smallest, Z_MIN_CHUNK, instead of its default 16 KiB per stream.
+ */
+const minChunk = 64
+
+/** takeScratch lends a 64 KiB output buffer for one call. */
+function takeScratch(): Buffer {
+  return scratch.pop() ?? Buffer.allocUnsafeSlow(outputSize)
+}
+
+/** giveScratch takes an output buffer back once nothing refers to its bytes. */
+function giveScratch(buffer: Buffer): void {
+  if (scratch.length < keepScratch) scratch.push(buffer)
+}
 
 /** NativeStream drives one zlib stream synchronously through its binding (exported for tests only). */
 export class NativeStream {
@@ -34,8 +54,6 @@ export class NativeStream {
   private readonly state: Uint32Array
   private error: Error | null = null
   private closed = false
-  /** Output goes here; the deflater grows it to hold a whole message. */
-  out = Buffer.allocUnsafe(outputSize)
 
   constructor(stream: Zlib.DeflateRaw | Zlib.InflateRaw) {
     const internals = stream as unknown as ZlibInternals
@@ -56,12 +74,12 @@ export class NativeStream {
 
   /**
    * step runs zlib once over `data` from `inOffset`, writing to `out` from `outOffset` up to
-   * `outEnd`. Returns the output end; `inLeft` and `outLeft` tell what remains.
+   * `outEnd`. Returns the output end; `inLeft` tells how much input remains.
    */
-  step(flush: number, data: Uint8Array, inOffset: number, outOffset: number, outEnd: number): number {
+  step(flush: number, data: Uint8Array, inOffset: number, out: Uint8Array, outOffset: number, outEnd: number): number {
     // A closed handle used again fails a native assertion and aborts the process.
     if (this.closed) throw new Error('zlib engine: used after close()')
-    this.handle.writeSync(flush, data, inOffset, data.length - inOffset, this.out, outOffset, outEnd - outOffset)
+    this.handle.writeSync(flush, data, inOffset, data.length - inOffset, out, outOffset, outEnd - outOffset)
     if (this.error !== null) throw this.error
     return outEnd - this.state[0]
   }
@@ -87,24 +105,34 @@ class ZlibDeflater implements RawDeflater {
     if (options.windowBits < 9) throw new RangeError('the zlib engine cannot limit its window below 9 bits: negotiate with minWindowBits 9')
     checkLevel(options.level)
     checkMemLevel(options.memLevel)
-    this.native = new NativeStream(zlib.createDeflateRaw({ level: options.level ?? 6, windowBits: options.windowBits, memLevel: options.memLevel ?? 8 }))
+    this.native = new NativeStream(zlib.createDeflateRaw({ level: options.level ?? 6, windowBits: options.windowBits, memLevel: options.memLevel ?? 8, chunkSize: minChunk }))
   }
 
+  /**
+   * write compresses into lent output space and returns the output as the caller's own bytes:
+   * a copy of exactly its size, or, for output past 64 KiB, the buffer grown for it.
+   */
   write(data: Uint8Array, last: boolean): Uint8Array {
     const native = this.native
-    // A buffer grown for a large message is let go once its output has been used.
-    if (native.out.length > outputSize) native.out = Buffer.allocUnsafe(outputSize)
     const flush = last ? Z_SYNC_FLUSH : Z_NO_FLUSH
+    const lent = takeScratch()
+    let out = lent
     let inOffset = 0
     let end = 0
-    for (;;) {
-      end = native.step(flush, data, inOffset, end, native.out.length)
-      inOffset = data.length - native.inLeft
-      if (end < native.out.length) return native.out.subarray(0, end)
-      // The output filled its buffer: double it, keeping what was written, and go on.
-      const grown = Buffer.allocUnsafe(native.out.length * 2)
-      native.out.copy(grown)
-      native.out = grown
+    try {
+      for (;;) {
+        end = native.step(flush, data, inOffset, out, end, out.length)
+        inOffset = data.length - native.inLeft
+        if (end < out.length) break
+        // The output filled its buffer: double it, keeping what was written, and go on.
+        const grown = Buffer.allocUnsafe(out.length * 2)
+        out.copy(grown)
+        out = grown
+      }
+      if (out !== lent) return out.subarray(0, end)
+      return end === 0 ? empty : Buffer.from(lent.subarray(0, end))
+    } finally {
+      giveScratch(lent)
     }
   }
 
@@ -119,7 +147,7 @@ class ZlibDeflater implements RawDeflater {
 
 class ZlibInflater implements RawInflater {
   private readonly windowBits: number
-  private readonly history: History | null
+  private readonly history: RingHistory | null
   private native: NativeStream
   private readonly zlib: ZlibModule
   /** The stream ended inside this message (a BFINAL block): the rest of the message is ignored. */
@@ -130,26 +158,33 @@ class ZlibInflater implements RawInflater {
     // zlib makes a raw deflater's 8-bit window 9 bits, and so do peers built on it: inflate
     // with at least 9 (a decompressor may use a larger window than the compressor's).
     this.windowBits = Math.max(9, options.windowBits)
-    this.history = options.keepContext ? new History() : null
+    // The peer's window is all a message can refer back to: that much history, no more.
+    this.history = options.keepContext ? new RingHistory(1 << this.windowBits) : null
     this.native = this.open()
   }
 
   write(data: Uint8Array, last: boolean, sink: Sink, maxPiece: number): void {
     const native = this.native
-    const outLength = Math.min(native.out.length, maxPiece)
+    // Output space lent for this call; a sink that inflates elsewhere is lent other space.
+    const out = takeScratch()
+    const outLength = Math.min(out.length, maxPiece)
     let inOffset = 0
-    while (!this.ended) {
-      const end = native.step(Z_SYNC_FLUSH, data, inOffset, 0, outLength)
-      inOffset = data.length - native.inLeft
-      if (end > 0) {
-        const piece = native.out.subarray(0, end)
-        this.history?.append(piece)
-        sink(piece)
+    try {
+      while (!this.ended) {
+        const end = native.step(Z_SYNC_FLUSH, data, inOffset, out, 0, outLength)
+        inOffset = data.length - native.inLeft
+        if (end > 0) {
+          const piece = out.subarray(0, end)
+          this.history?.append(piece)
+          sink(piece)
+        }
+        if (end === outLength) continue
+        // Room was left: zlib took all it could. Input left over means the stream ended.
+        this.ended = native.inLeft > 0
+        break
       }
-      if (end === outLength) continue
-      // Room was left: zlib took all it could. Input left over means the stream ended.
-      this.ended = native.inLeft > 0
-      break
+    } finally {
+      giveScratch(out)
     }
     if (!last) return
     if (this.ended) {
@@ -164,8 +199,8 @@ class ZlibInflater implements RawInflater {
   }
 
   private open(): NativeStream {
-    const dictionary = this.history?.view()
-    return new NativeStream(this.zlib.createInflateRaw({ windowBits: this.windowBits, ...(dictionary !== undefined && dictionary.length > 0 ? { dictionary } : {}) }))
+    const dictionary = this.history?.copy()
+    return new NativeStream(this.zlib.createInflateRaw({ windowBits: this.windowBits, chunkSize: minChunk, ...(dictionary !== undefined && dictionary.length > 0 ? { dictionary } : {}) }))
   }
 
   close(): void {
@@ -202,15 +237,17 @@ function checked(zlib: ZlibModule): void {
  * message to message, driven synchronously, faster than fflate, and able to hold its
  * compressor to any window from 9 to 15 bits (`minWindowBits` 9; zlib has no 8-bit raw
  * window). It drives the binding under node:zlib's streams (the one Node's `deflateRawSync`
- * uses). Its first `createDeflater` or `createInflater` checks that runtime's node:zlib once
+ * uses), into output space lent per call (no engine holds any between calls): a compressor's
+ * output is the caller's own. Its first `createDeflater` or `createInflater` checks that runtime's node:zlib once
  * (a takeover round trip and RFC 7692 §7.2.3.4's restart after a BFINAL block) and, where it
  * fails, this and every later call throws {@link EngineUnavailableError}: on Deno (2.9),
  * whose raw inflater ignores its dictionary, and where the binding is missing. On Bun it
  * works; Bun's zlib build compresses less at levels 1-6 than Node's (a 100 KB repetitive
  * JSON message: 640 bytes at level 6 against Node's 295; the same at 9), exactly as that
- * runtime's own `deflateRawSync` does. Each deflater holds about 256 KiB of native memory at
- * 15 bits, each inflater about 40 KiB: call `close()` when a connection ends (garbage
- * collection frees them otherwise). Compression level 6 unless set. The same module gives the
+ * runtime's own `deflateRawSync` does. Each deflater holds about 215 KiB of native memory at
+ * 15 bits and memLevel 8 (`memLevel` and smaller windows hold less), each inflater about
+ * 51 KiB with context takeover: call `close()` when a connection ends (garbage collection
+ * frees them otherwise). Compression level 6 unless set. The same module gives the
  * same engine.
  */
 export function zlibEngineOn(zlib: ZlibModule): DeflateEngine {

@@ -257,11 +257,12 @@ t.test('found in review: every fix has a case', async (t) => {
 
   t.test('buffers grown for one large message are let go', async (t) => {
     const large = randomBytes(1 << 21) // incompressible: 2 MiB of output
-    const zlibDeflater = zlibEngine.createDeflater({ windowBits: 15, keepContext: true }) as unknown as { write: RawDeflater['write']; native: { out: Buffer } }
-    zlibDeflater.write(large, true)
-    t.ok(zlibDeflater.native.out.length > 1 << 20, 'grown for the message')
+    const zlibDeflater = zlibEngine.createDeflater({ windowBits: 15, keepContext: true }) as unknown as { write: RawDeflater['write']; native: object }
+    const output = zlibDeflater.write(large, true)
+    t.ok(output.length > 1 << 21, 'output grown for the message, handed over')
+    t.notOk('out' in zlibDeflater.native, 'no output buffer kept by the engine between calls')
     zlibDeflater.write(words, true)
-    t.equal(zlibDeflater.native.out.length, 65536, 'back to 64 KiB')
+    t.ok(inflateRawSync(output, sync).equals(large), 'a later write leaves it as it was')
     const fflateDeflater = fflateEngine.createDeflater({ windowBits: 15, keepContext: true }) as unknown as { write: RawDeflater['write']; deflate: { b: Uint8Array } }
     fflateDeflater.write(large, true)
     t.ok(fflateDeflater.deflate.b.length <= 163840, `fflate's buffer stays at ${fflateDeflater.deflate.b.length} bytes`)
@@ -288,4 +289,30 @@ t.test('found in review: every fix has a case', async (t) => {
     const { newTextFrame } = await import('@ws-toolkit/ws-core')
     t.throws(() => compressFrame(newTextFrame('x'), { level: 0 }), RangeError)
   })
+})
+
+t.test('zlib output is the caller\'s: no engine keeps output space between calls (issue 14)', async (t) => {
+  // Over 64 KiB inflated: the outer sink below is handed several pieces.
+  const words = Buffer.from(Array.from({ length: 30000 }, (_, i) => `w${(i * 7919) % 4001} `).join(''))
+  const a = zlibEngine.createDeflater({ windowBits: 15, keepContext: false })
+  const b = zlibEngine.createDeflater({ windowBits: 15, keepContext: false })
+  const first = a.write(words, true)
+  const copy = Buffer.from(first)
+  b.write(Buffer.from('something else entirely '.repeat(100)), true)
+  a.write(words, true)
+  t.ok(Buffer.from(first).equals(copy), 'a compression by this or another engine does not touch an earlier result')
+  t.equal(a.write(new Uint8Array(0), false).length, 0, 'no output: empty')
+  // A sink that inflates on another zlib inflater is lent other output space.
+  const outer = new MessageInflater(zlibEngine.createInflater({ windowBits: 15, keepContext: false }))
+  const inner = new MessageInflater(zlibEngine.createInflater({ windowBits: 15, keepContext: false }))
+  const innerPayload = new MessageDeflater(zlibEngine.createDeflater({ windowBits: 15, keepContext: false }), { keepContext: false }).compress(Buffer.from('inner message '.repeat(50)))!.slice()
+  const outerPayload = new MessageDeflater(zlibEngine.createDeflater({ windowBits: 15, keepContext: false }), { keepContext: false }).compress(words)!.slice()
+  const seen: Buffer[] = []
+  outer.write(outerPayload, (piece) => {
+    const before = Buffer.from(piece)
+    inner.inflate(innerPayload)
+    seen.push(before.equals(piece) ? before : Buffer.alloc(0))
+  })
+  outer.end((piece) => void seen.push(Buffer.from(piece)))
+  t.ok(Buffer.concat(seen).equals(words), 'what the outer sink was handed stayed as it was')
 })
