@@ -31,6 +31,8 @@ export interface Trial {
   keepContext: boolean
   /** Compression level of both compressors: 1, 6 or 9. */
   level: number
+  /** Memory level of the compressor (its hash table): the engine's default, or 1, 5, 8 or 9. */
+  memLevel: number | undefined
   /** The window the engine compresses with: from its minWindowBits to 15. */
   deflateBits: number
   /** The window the engine inflates with: 8 to 15 (zlib compresses with 9 for 8, as zlib peers do). */
@@ -59,8 +61,8 @@ function dictionary(history: History, bits: number): { dictionary?: Uint8Array }
  * 64 bytes.
  */
 function compressedByEngine(trial: Trial, messages: Buffer[]): void {
-  const { engine, keepContext, level, deflateBits: bits } = trial
-  const deflater = new MessageDeflater(engine.createDeflater({ windowBits: bits, keepContext, level }), { keepContext })
+  const { engine, keepContext, level, memLevel, deflateBits: bits } = trial
+  const deflater = new MessageDeflater(engine.createDeflater({ windowBits: bits, keepContext, level, memLevel }), { keepContext })
   const history = new History()
   try {
     messages.forEach((message, i) => {
@@ -129,13 +131,14 @@ const message: fc.Arbitrary<Message> = fc.record({
 
 /**
  * trial draws a connection for one of `engines`: context takeover on or off, level 1, 6 or 9,
- * any window the engine accepts, 1 to 12 messages.
+ * memory level default, 1, 5, 8 or 9, any window the engine accepts, 1 to 12 messages.
  */
 export function trial(engines: readonly DeflateEngine[]): fc.Arbitrary<Trial> {
   return fc.constantFrom(...engines).chain((engine) => fc.record({
     engine: fc.constant(engine),
     keepContext: fc.boolean(),
     level: fc.constantFrom(1, 6, 9),
+    memLevel: fc.constantFrom(undefined, 1, 5, 8, 9),
     deflateBits: fc.integer({ min: engine.minWindowBits, max: 15 }),
     inflateBits: fc.integer({ min: 8, max: 15 }),
     messages: fc.array(message, { minLength: 1, maxLength: 12 }),
