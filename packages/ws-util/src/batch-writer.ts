@@ -61,14 +61,13 @@ export class BatchWriter {
   /** No more frames: a close was queued or the socket ended. */
   private frameless = false
   private readonly header: Header = newHeader()
-  private readonly flushScheduled = () => {
-    this.scheduled = false
-    this.flush()
-  }
-  private readonly written = (error?: Error | null) => {
-    const buffer = this.inFlight.shift()!
-    // A failed write may leave the bytes with the socket: that buffer is never lent again.
-    if (!error) this.pool.give(buffer)
+  /** The socket's callback for a buffer it took: made at the first flush (an idle writer has none). */
+  private written: ((error?: Error | null) => void) | null = null
+
+  /** flushScheduled is the end of the tick's flush, for `process.nextTick` (no closure per writer). */
+  private static flushScheduled(writer: BatchWriter): void {
+    writer.scheduled = false
+    writer.flush()
   }
 
   /** new BatchWriter(socket, options) borrows a buffer only when it has bytes to gather; `bufferSize` under 256 is a RangeError. */
@@ -216,6 +215,11 @@ export class BatchWriter {
     }
     this.active = null
     this.inFlight.push(buffer)
+    this.written ??= (error) => {
+      const taken = this.inFlight.shift()!
+      // A failed write may leave the bytes with the socket: that buffer is never lent again.
+      if (!error) this.pool.give(taken)
+    }
     this.socket.write(filled === buffer.length ? buffer : buffer.subarray(0, filled), this.written)
   }
 
@@ -245,6 +249,6 @@ export class BatchWriter {
   private schedule(): void {
     if (this.scheduled || this.corked > 0) return
     this.scheduled = true
-    process.nextTick(this.flushScheduled)
+    process.nextTick(BatchWriter.flushScheduled, this)
   }
 }

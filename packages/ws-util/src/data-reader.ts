@@ -3,7 +3,7 @@ import { CloseCode, type Header, OpCode, Rsv1, type Side, WebSocketError } from 
 import { BatchWriter } from './batch-writer.js'
 import { Inflation, type MessageDecompressor, ownCopy } from './compression.js'
 import { answerControl, PongGate } from './control.js'
-import { type DecoderLimits, defaultDecoderLimits, FrameDecoder } from './decoder.js'
+import { type DecoderHandler, type DecoderLimits, defaultDecoderLimits, FrameDecoder } from './decoder.js'
 import { AbnormalClosureError } from './errors.js'
 
 const empty = new Uint8Array(0)
@@ -67,7 +67,7 @@ export interface DataReaderOptions {
  * It does not pause the socket by itself: if `onMessage` writes answers and the writer says
  * the socket is backed up, pause the socket until `drain`.
  */
-export class DataReader {
+export class DataReader implements DecoderHandler {
   /** socket is the connection's socket, read by this reader from construction on. */
   readonly socket: Duplex
   /** writer is the writer for this socket: the one given in the options, or one made for it. */
@@ -76,15 +76,15 @@ export class DataReader {
   private readonly handler: DataHandler
   private readonly decoder: FrameDecoder
   private readonly maxMessageSize: number
-  private readonly pongs: PongGate
+  /** Made at the first ping: most connections never get one. */
+  private pongs: PongGate | null = null
+  /** Set by stop (close sent, or ended): no more pongs. */
+  private pongsStopped = false
   private readonly inflation: Inflation | null
   /** The current message is compressed and being decompressed. */
   private inflating = false
-  private readonly addInflated = (chunk: Uint8Array): void => {
-    this.pieces.push(ownCopy(chunk))
-    this.size += chunk.length
-    if (this.pieces.length === maxPieces) this.gather(false)
-  }
+  /** The decompressor's sink: made only for a reader with a decompressor. */
+  private readonly addInflated: ((chunk: Uint8Array) => void) | null
   /**
    * The current message: whole in one piece (`single`), or in pieces (views of the socket's
    * chunks, so the bytes held are the bytes received), joined once at its end, or earlier
@@ -106,36 +106,15 @@ export class DataReader {
     this.writer = options.writer ?? new BatchWriter(socket, { side: options.side })
     this.handler = handler
     this.maxMessageSize = options.limits?.maxMessageSize ?? defaultDecoderLimits.maxMessageSize
-    this.pongs = new PongGate(socket, (payload) => this.writer.writeControl(OpCode.Pong, payload))
     const decompressor = options.decompressor
     this.inflation = decompressor === undefined ? null : new Inflation(decompressor, this.maxMessageSize)
-    this.decoder = new FrameDecoder(options.side, {
-      onDataFrame: (header) => {
-        if (header.opCode === OpCode.Continuation) {
-          this.firstFrame = false
-          return
-        }
-        this.firstFrame = true
-        this.size = 0
-        this.assembledSize = 0
-        // Once the reader has ended, nothing more is decompressed: the decompressor may have
-        // been closed in onClose (frames behind a close in the same chunk still decode).
-        this.inflating = this.inflation !== null && (header.rsv & Rsv1) !== 0 && this.ended === null
-        if (this.inflating) this.inflation!.start(header.opCode, this.addInflated)
-      },
-      onData: (payload, header) => {
-        if (!this.inflating) this.add(payload, header)
-        else if (this.ended === null) this.inflation!.write(payload)
-      },
-      onMessageEnd: (opCode, compressed) => {
-        if (this.inflating && this.ended === null) this.inflation!.end()
-        const data = this.message()
-        if (this.ended === null) this.handler.onMessage(opCode, data, compressed && !this.inflating)
-      },
-      onControl: (opCode, payload) => {
-        if (this.ended === null) (this.handler.onControl ?? DataReader.defaultControl)(this, opCode, payload)
-      },
-    }, { limits: options.limits, allowedRsv: options.allowedRsv ?? (decompressor === undefined ? 0 : Rsv1) })
+    this.addInflated = decompressor === undefined ? null : (chunk) => {
+      this.pieces.push(ownCopy(chunk))
+      this.size += chunk.length
+      if (this.pieces.length === maxPieces) this.gather(false)
+    }
+    // The reader is the decoder's handler itself: no object or closure per event kind.
+    this.decoder = new FrameDecoder(options.side, this, { limits: options.limits, allowedRsv: options.allowedRsv ?? (decompressor === undefined ? 0 : Rsv1) })
     // No handler runs inside the constructor: `head` (which may hold whole messages, or a
     // close) is read on the next tick, before any later socket data.
     socket.pause()
@@ -149,8 +128,43 @@ export class DataReader {
     })
   }
 
+  /** onDataFrame is the decoder's: a data frame starts (a DecoderHandler event; not for callers). @internal */
+  onDataFrame(header: Header): void {
+    if (header.opCode === OpCode.Continuation) {
+      this.firstFrame = false
+      return
+    }
+    this.firstFrame = true
+    this.size = 0
+    this.assembledSize = 0
+    // Once the reader has ended, nothing more is decompressed: the decompressor may have
+    // been closed in onClose (frames behind a close in the same chunk still decode).
+    this.inflating = this.inflation !== null && (header.rsv & Rsv1) !== 0 && this.ended === null
+    if (this.inflating) this.inflation!.start(header.opCode, this.addInflated!)
+  }
+
+  /** onData is the decoder's: the next piece of a data frame's payload (not for callers). @internal */
+  onData(payload: Uint8Array, header: Header): void {
+    if (!this.inflating) this.add(payload, header)
+    else if (this.ended === null) this.inflation!.write(payload)
+  }
+
+  /** onMessageEnd is the decoder's: a message is complete (not for callers). @internal */
+  onMessageEnd(opCode: number, compressed: boolean): void {
+    if (this.inflating && this.ended === null) this.inflation!.end()
+    const data = this.message()
+    if (this.ended === null) this.handler.onMessage(opCode, data, compressed && !this.inflating)
+  }
+
+  /** onControl is the decoder's: a whole control frame (not for callers). @internal */
+  onControl(opCode: number, payload: Uint8Array): void {
+    if (this.ended === null) (this.handler.onControl ?? DataReader.defaultControl)(this, opCode, payload)
+  }
+
   /** pong answers a ping (§5.5.2) through the writer; `payload` is copied ({@link PongGate}). */
   pong(payload: Uint8Array): void {
+    if (this.pongsStopped) return
+    this.pongs ??= new PongGate(this.socket, (bytes) => this.writer.writeControl(OpCode.Pong, bytes))
     this.pongs.pong(payload)
   }
 
@@ -164,7 +178,8 @@ export class DataReader {
     if (this.closeSent) return
     this.writer.writeClose(code, reason) // throws on a bad code or reason, before anything is sent
     this.closeSent = true
-    this.pongs.stop()
+    this.pongsStopped = true
+    this.pongs?.stop()
     if (this.side === 'server') this.writer.end()
     else this.writer.flush()
   }
@@ -176,7 +191,8 @@ export class DataReader {
   end(reason: Error): void {
     if (this.ended !== null) return
     this.ended = reason
-    this.pongs.stop()
+    this.pongsStopped = true
+    this.pongs?.stop()
     this.single = null
     this.pieces.length = 0
     this.assembled = null

@@ -18,6 +18,9 @@ export interface DecoderLimits {
   maxFragments: number
 }
 
+/** The payload of an empty control frame: shared, nothing to unmask or change. */
+const noPayload = new Uint8Array(0)
+
 /** defaultDecoderLimits: 64 MiB frames and messages, 2^20 fragments a message. */
 export const defaultDecoderLimits: Readonly<DecoderLimits> = { maxFrameSize: 64 << 20, maxMessageSize: 64 << 20, maxFragments: 1 << 20 }
 
@@ -64,9 +67,11 @@ export class FrameDecoder {
   /** The header being read; then the current data frame's, or the control frame's. */
   private next = newHeader()
   private data = newHeader()
-  private readonly headerBytes = new Uint8Array(MaxHeaderSize)
+  /** A header split across chunks, made the first time one is (most connections never need it). */
+  private headerBytes: Uint8Array | null = null
   private headerHave = 0
-  private readonly controlBytes = new Uint8Array(125)
+  /** A control frame split across chunks, made the first time one is; a whole one is read where it lies. */
+  private controlBytes: Uint8Array | null = null
   private controlHave = 0
   /** Payload bytes of the current frame still to come; -1 while reading a header. */
   private remaining = -1
@@ -81,7 +86,8 @@ export class FrameDecoder {
   /** new FrameDecoder(side, handler, options) decodes frames sent to this `side`; `allowedRsv` lists the RSV bits negotiated extensions use (RFC 6455 §5.2). */
   constructor(side: Side, handler: DecoderHandler, options: { allowedRsv?: number | undefined; limits?: Partial<DecoderLimits> | undefined } = {}) {
     this.handler = handler
-    this.limits = { ...defaultDecoderLimits, ...options.limits }
+    // Without limits of its own, a decoder shares the defaults (nothing allocated for them).
+    this.limits = options.limits === undefined ? defaultDecoderLimits : { ...defaultDecoderLimits, ...options.limits }
     this.state = newProtocolState(side, options.allowedRsv ?? 0)
   }
 
@@ -113,6 +119,14 @@ export class FrameDecoder {
       }
       const take = Math.min(this.remaining, length - offset)
       if (this.inControl) {
+        if (this.controlHave === 0 && take === this.remaining) {
+          // The whole control frame is in this chunk: read where it lies, as data is.
+          this.remaining = -1
+          this.finishControl(chunk.subarray(offset, offset + take))
+          offset += take
+          continue
+        }
+        this.controlBytes ??= new Uint8Array(125)
         this.controlBytes.set(chunk.subarray(offset, offset + take), this.controlHave)
         this.controlHave += take
       } else {
@@ -137,6 +151,7 @@ export class FrameDecoder {
     if (this.headerHave === 0) {
       size = readHeader(chunk, offset, this.next)
       if (size === 0) {
+        this.headerBytes ??= new Uint8Array(MaxHeaderSize)
         this.headerBytes.set(chunk.subarray(offset), 0)
         this.headerHave = chunk.length - offset
         return chunk.length
@@ -146,8 +161,9 @@ export class FrameDecoder {
       // Add bytes one call at a time until the buffered header is whole (at most 13 more).
       const before = this.headerHave
       const add = Math.min(MaxHeaderSize - before, chunk.length - offset)
-      this.headerBytes.set(chunk.subarray(offset, offset + add), before)
-      size = readHeader(this.headerBytes.subarray(0, before + add), 0, this.next)
+      const held = this.headerBytes!
+      held.set(chunk.subarray(offset, offset + add), before)
+      size = readHeader(held.subarray(0, before + add), 0, this.next)
       if (size === 0) {
         this.headerHave = before + add
         return offset + add
@@ -198,12 +214,7 @@ export class FrameDecoder {
   private finishFrame(): void {
     this.remaining = -1
     if (this.inControl) {
-      const header = this.next
-      const payload = this.controlBytes.subarray(0, this.controlHave)
-      cipher(payload, header.mask, 0)
-      if (header.opCode === OpCode.Close) parseCloseBody(payload)
-      this.inControl = false
-      this.handler.onControl(header.opCode, payload)
+      this.finishControl(this.controlHave === 0 ? noPayload : this.controlBytes!.subarray(0, this.controlHave))
       return
     }
     if (!this.data.fin) return
@@ -211,5 +222,14 @@ export class FrameDecoder {
       throw new InvalidPayloadError(ErrorCode.InvalidUtf8, 'text message ends inside a UTF-8 sequence')
     }
     this.handler.onMessageEnd(this.messageOpCode, this.compressed)
+  }
+
+  /** finishControl unmasks a whole control frame's payload in place, checks a close body (§5.5.1) and hands it over. */
+  private finishControl(payload: Uint8Array): void {
+    const header = this.next
+    cipher(payload, header.mask, 0)
+    if (header.opCode === OpCode.Close) parseCloseBody(payload)
+    this.inControl = false
+    this.handler.onControl(header.opCode, payload)
   }
 }

@@ -224,7 +224,29 @@ t.test('close() sends one close frame; a server ends TCP, a client waits', async
   client.writer.writeMessage(OpCode.Text, Buffer.from('after the close'))
   await tick()
   t.equal(wire.bytes().length, 8, 'nothing follows the close frame')
+  client.pong(Buffer.from('late'))
+  await tick()
+  t.equal(wire.bytes().length, 8, 'no pong after the close either, even from a reader that never ponged before')
   wire.destroy()
+})
+
+t.test('an idle reader holds no pong gate, no control or header buffer: they are made when needed (issue 14)', async (t) => {
+  const { wire, data } = reader(t)
+  const inside = data as unknown as { pongs: unknown; decoder: { controlBytes: unknown; headerBytes: unknown } }
+  t.equal(inside.pongs, null)
+  t.equal(inside.decoder.controlBytes, null)
+  t.equal(inside.decoder.headerBytes, null)
+  // A whole control frame in one chunk is read where it lies; split, it is buffered.
+  wire.feed(frame(OpCode.Ping, true, 'whole'))
+  await tick()
+  t.not(inside.pongs, null, 'the first ping made the gate')
+  t.equal(inside.decoder.controlBytes, null, 'a whole ping needs no buffer')
+  const split = frame(OpCode.Ping, true, 'split ping')
+  wire.feed(split.subarray(0, 1), split.subarray(1, 8), split.subarray(8))
+  await tick()
+  t.not(inside.decoder.headerBytes, null, 'a header split across chunks made its buffer')
+  t.not(inside.decoder.controlBytes, null, 'a control frame split across chunks made its buffer')
+  t.equal(hex(wire.bytes()), '8a05' + hex(Buffer.from('whole')) + '8a0a' + hex(Buffer.from('split ping')))
 })
 
 t.test('a close in the head bytes reaches the handler after the constructor returns', async (t) => {
