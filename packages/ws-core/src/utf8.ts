@@ -32,6 +32,9 @@ export class Utf8Validator {
   private lower = 0x80
   private upper = 0xbf
 
+  /** new Utf8Validator() starts at a character boundary, as a message does. */
+  constructor() {}
+
   /**
    * write validates `bytes[start..end)` as the next piece of the message. It returns -1 when
    * the piece is valid so far, or the index in `bytes` of the first invalid byte; after a
