@@ -11,7 +11,8 @@ export class Connections {
   add(connection: Closable): void {
     if (connection.socket.destroyed) return
     this.open.add(connection)
-    connection.socket.once('close', () => this.open.delete(connection))
+    // 'close' comes once: on() spares once()'s wrapper, a bound function per connection.
+    connection.socket.on('close', () => this.open.delete(connection))
   }
 
   get size(): number {

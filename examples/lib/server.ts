@@ -5,23 +5,23 @@
 import type { Server as HttpServer } from 'node:http'
 import { createServer, type Server, type Socket } from 'node:net'
 import type { Extension, Upgrader } from '@ws-toolkit/ws-core'
-import { acceptSocket } from '@ws-toolkit/ws-util'
+import { type Accepted, acceptSocket } from '@ws-toolkit/ws-util'
 
 /**
  * webSocketServer calls `onOpen` with each upgraded socket, the bytes that came behind its
  * handshake, and the extensions the upgrader accepted.
  */
 export function webSocketServer(upgrader: Upgrader, onOpen: (socket: Socket, head: Uint8Array, extensions: Extension[]) => void): Server {
-  return createServer(async (socket) => {
-    let accepted
-    try {
-      accepted = await acceptSocket(socket, upgrader, { timeoutMs: 5000 })
-    } catch {
-      return // refused (and answered), timed out or gone
-    }
-    onOpen(accepted.socket, accepted.head, accepted.extensions)
+  const options = { timeoutMs: 5000 }
+  const open = (accepted: Accepted<Socket>) => onOpen(accepted.socket, accepted.head, accepted.extensions)
+  // Shared by every connection: no async function, and no closure of its own, per socket.
+  return createServer((socket) => {
+    acceptSocket(socket, upgrader, options).then(open, ignoreRefused)
   })
 }
+
+/** ignoreRefused: a handshake refused (and answered), timed out or gone needs nothing more. */
+function ignoreRefused(): void {}
 
 /** listenError is the one line for a failed listen: what went wrong and what to do. */
 export function listenError(error: NodeJS.ErrnoException, port: number): string {

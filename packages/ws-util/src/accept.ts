@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
 import type { Extension, HandshakeRejection, Upgrader, UpgradeResult } from '@ws-toolkit/ws-core'
-import { destroyOnError, endRefused, type HandshakeOptions, readHead } from './read-head.js'
+import { collectHead, destroyOnError, endRefused, type HandshakeOptions } from './read-head.js'
 
 /**
  * Accepted is an open WebSocket connection after the server's handshake (RFC 6455 §4.2.2):
@@ -28,17 +28,23 @@ export interface Accepted<S extends Duplex = Duplex> {
  * with the connection. A refused request is answered with its HTTP error and the socket closed
  * ({@link endRefused}); the promise rejects with the {@link HandshakeRejection}.
  */
-export async function acceptSocket<S extends Duplex>(socket: S, upgrader: Upgrader, options: HandshakeOptions = {}): Promise<Accepted<S>> {
-  const { value: result, bytes } = await readHead(socket, (bytes) => {
-    const result = upgrader.upgrade(bytes, 0)
-    return result.kind === 'incomplete' ? null : result
-  }, options)
-  if (result.kind === 'rejected') {
-    endRefused(socket, result.response)
-    throw result.error
-  }
-  socket.write(result.response)
-  return { socket, protocol: result.protocol, extensions: result.extensions, head: bytes.subarray(result.end) }
+export function acceptSocket<S extends Duplex>(socket: S, upgrader: Upgrader, options: HandshakeOptions = {}): Promise<Accepted<S>> {
+  return new Promise((resolve, reject) => {
+    // The response is written in the data event that completes the request: one promise per
+    // handshake, this one, and no microtask before the 101 goes out.
+    collectHead(socket, (bytes) => {
+      const result = upgrader.upgrade(bytes, 0)
+      return result.kind === 'incomplete' ? null : result
+    }, options, (result, bytes) => {
+      if (result.kind === 'rejected') {
+        endRefused(socket, result.response)
+        reject(result.error)
+        return
+      }
+      socket.write(result.response)
+      resolve({ socket, protocol: result.protocol, extensions: result.extensions, head: bytes.subarray(result.end) })
+    }, reject)
+  })
 }
 
 /**

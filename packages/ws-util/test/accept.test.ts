@@ -1,11 +1,11 @@
-import { once } from 'node:events'
+import { getEventListeners, once } from 'node:events'
 import { createServer as createHttpServer } from 'node:http'
 import { connect, type Socket } from 'node:net'
 import { Duplex } from 'node:stream'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import { compileFrame, HandshakeRejection, maskFrameWith, newHeader, newTextFrame, readHeader, cipher, Upgrader } from '@ws-toolkit/ws-core'
-import { acceptHttpUpgrade, acceptSocket, type Accepted, HandshakeTimeoutError, readHead, SocketClosedError } from '../src/index.js'
+import { acceptHttpUpgrade, acceptSocket, type Accepted, destroyOnError, HandshakeTimeoutError, readHead, SocketClosedError } from '../src/index.js'
 import { ascii, collect, listen, sampleRequest } from './helpers.js'
 
 /** A server whose every socket goes through acceptSocket; the outcome is delivered to `outcome`. */
@@ -51,6 +51,44 @@ t.test('a request in pieces (each piece its own chunk) is accepted and answered 
   t.same([...accepted.head], [0x81], 'bytes after the head, from the last piece')
   t.equal(accepted.protocol, null)
   t.match(Buffer.concat(written).toString('latin1'), /^HTTP\/1\.1 101 Switching Protocols\r\n[^]*Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n\r\n$/)
+})
+
+t.test('an accepted socket keeps nothing of the handshake: one error listener, no timer, no abort listener', async (t) => {
+  const { duplex, written, feed } = fedDuplex()
+  const controller = new AbortController()
+  const timers = () => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length
+  const before = timers()
+  const outcome = acceptSocket(duplex, new Upgrader(), { timeoutMs: 60_000, signal: controller.signal })
+  t.equal(timers(), before + 1, 'the handshake timeout runs while the request is read')
+  t.equal(getEventListeners(controller.signal, 'abort').length, 1)
+  feed(sampleRequest)
+  const accepted = await outcome
+  t.match(Buffer.concat(written).toString('latin1'), /^HTTP\/1\.1 101 /)
+  t.equal(timers(), before, 'the timeout was cleared')
+  t.equal(getEventListeners(controller.signal, 'abort').length, 0, 'the abort listener was removed')
+  for (const event of ['data', 'end', 'close']) t.equal(accepted.socket.listenerCount(event), 0, `no '${event}' listener`)
+  t.same(accepted.socket.listeners('error'), [destroyOnError], 'destroyOnError alone')
+  t.ok(accepted.socket.isPaused(), 'paused until the caller resumes it')
+  controller.abort(new Error('too late'))
+  t.notOk(accepted.socket.destroyed, 'an abort after the handshake does nothing')
+})
+
+t.test('readHead resolves with the value and every byte read; a throw from parse destroys the socket', async (t) => {
+  const { duplex, feed } = fedDuplex()
+  const result = readHead(duplex, (bytes) => (bytes.includes(0x21) ? bytes.indexOf(0x21) : null), { timeoutMs: 0 })
+  feed('abc')
+  await tick()
+  feed('!def')
+  const { value, bytes } = await result
+  t.equal(value, 3)
+  t.equal(Buffer.from(bytes).toString('latin1'), 'abc!def')
+  const broken = fedDuplex()
+  const failed = readHead(broken.duplex, () => {
+    throw new RangeError('too long')
+  })
+  broken.feed('x\n')
+  t.match(await failed.catch((e) => e), { name: 'RangeError', message: 'too long' })
+  t.ok(broken.duplex.destroyed)
 })
 
 t.test('a peer trickling bytes costs linear work: parse runs per line, not per byte', async (t) => {
