@@ -133,7 +133,7 @@ async function measureServer(spec: ServerSpec, index: number, options: Options):
       await sleep(2000)
       const closed = await serverMemory(server)
       const wallSeconds = (performance.now() - started) / 1000
-      console.error(`  ${spec.key}: traffic ${trafficReport.sent} sent, ${trafficReport.echoed} echoed, ${trafficReport.mismatched} mismatched; `
+      console.error(`  ${spec.key}: traffic ${trafficReport.sent} sent (${trafficReport.skipped} skipped: echo outstanding), ${trafficReport.echoed} echoed, ${trafficReport.mismatched} mismatched; `
         + `closed ${close.clean} clean, ${close.cut} cut; ${wallSeconds.toFixed(0)} s`)
       return { key: spec.key, label: spec.label, connections: open.opened, memory: { before, idle, echoed, traffic, closed }, open, echo, traffic: trafficReport, close, wallSeconds }
     } finally {
@@ -188,16 +188,16 @@ function printTables(runs: ServerRun[], options: Options): void {
     return [run.label, mib(before.rss), mib(closed.rss), `${(closed.rss / before.rss).toFixed(2)}x`, mib(before.heapUsed), mib(closed.heapUsed), mib(before.external), mib(closed.external)]
   }))
   console.log(`\nchecks: every echo checksummed (FNV-1a of the text sent against the text echoed, in order); traffic for ${options.seconds} s\n`)
-  table(['server', 'open', 'failed', 'echo once ok', 'traffic sent', 'echoed', 'mismatched', 'unexpected', 'left', 'errors', 'latency mean/max ms', 'closed clean', 'cut'], runs.map((run) => {
+  table(['server', 'open', 'failed', 'echo once ok', 'traffic sent', 'skipped (busy)', 'echoed', 'mismatched', 'unexpected', 'left', 'errors', 'latency mean/max ms', 'closed clean', 'cut'], runs.map((run) => {
     const t = run.traffic
     const echoed = run.echo.echoed + t.echoed
     const mismatched = run.echo.mismatched + t.mismatched
     return [
-      run.label, String(run.open.opened), String(run.open.failed), `${run.echo.echoed}/${run.echo.sent}`, String(t.sent), String(t.echoed),
+      run.label, String(run.open.opened), String(run.open.failed), `${run.echo.echoed}/${run.echo.sent}`, String(t.sent), String(t.skipped), String(t.echoed),
       String(mismatched), String(run.echo.unexpected + t.unexpected + run.close.unexpected), String(run.echo.outstanding + t.outstanding),
       String(run.echo.errors + t.errors + run.close.errors), `${(t.latencySumMs / Math.max(1, t.echoed + t.mismatched)).toFixed(1)}/${t.latencyMaxMs.toFixed(0)}`,
       String(run.close.clean), String(run.close.cut),
-    ].map((cell, i) => (i === 6 && echoed > 0 && mismatched > 0 ? `${cell} !` : cell))
+    ].map((cell, i) => (i === 7 && echoed > 0 && mismatched > 0 ? `${cell} !` : cell))
   }))
 }
 
@@ -208,6 +208,7 @@ if (process.argv[2] === '--serve') {
   runLoad()
 } else {
   const options = parseOptions()
+  const tree = sourceTree() // at the start: what the servers load (the packages' dist, built from it by pnpm build)
   const started = performance.now()
   console.error(`connections: ${options.connections} per server, traffic ${options.seconds} s, ${options.servers.length} servers`)
   const runs: ServerRun[] = []
@@ -220,10 +221,11 @@ if (process.argv[2] === '--serve') {
       failures.push({ key: spec.key, error: (error as Error).message })
       console.error(`  ${spec.key}: FAILED: ${(error as Error).message}`)
     }
+    // Saved after each server too, so that an interrupted run keeps what it measured.
+    writeResult('connections', { connections: options.connections, seconds: options.seconds, tree, runs, failures, partial: true })
   }
   console.log(`\nconnections: ${options.connections} WebSocket connections per server, each server alone in its own process; `
     + `memory measured by the server after GC; wall time ${((performance.now() - started) / 1000).toFixed(0)} s`)
-  const tree = sourceTree()
   console.log(`source: ${tree.commit}${tree.uncommitted.length === 0 ? '' : ` with uncommitted changes in ${tree.uncommitted.map((line) => line.slice(3)).join(', ')}`}`)
   printTables(runs, options)
   for (const failure of failures) console.log(`\nFAILED: ${failure.key}: ${failure.error}`)

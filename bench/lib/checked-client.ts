@@ -14,6 +14,8 @@ import { chatMessage, fnv1a, fnvStart } from './chat-message.js'
 /** LoadStats is what the clients of one load process counted; the process reports differences between phases. */
 export interface LoadStats {
   sent: number
+  /** Sends skipped because the connection's last message had no echo yet (at most one in flight: a server that falls behind is offered less). */
+  skipped: number
   echoed: number
   /** Replies whose checksum was not the one expected next. */
   mismatched: number
@@ -27,7 +29,7 @@ export interface LoadStats {
 
 /** newStats returns zeroed counts. */
 export function newStats(): LoadStats {
-  return { sent: 0, echoed: 0, mismatched: 0, unexpected: 0, errors: 0, latencySumMs: 0, latencyMaxMs: 0 }
+  return { sent: 0, skipped: 0, echoed: 0, mismatched: 0, unexpected: 0, errors: 0, latencySumMs: 0, latencyMaxMs: 0 }
 }
 
 /** Shared is what a load process's clients share: the counts, one compressor (no context kept), inflaters for servers that keep none. */

@@ -25,7 +25,7 @@ const openConcurrency = 256
 /** difference is `now` minus `before`, field by field (the maximum latency is the phase's own: reset at each phase). */
 function difference(now: LoadStats, before: LoadStats): LoadStats {
   return {
-    sent: now.sent - before.sent, echoed: now.echoed - before.echoed, mismatched: now.mismatched - before.mismatched,
+    sent: now.sent - before.sent, skipped: now.skipped - before.skipped, echoed: now.echoed - before.echoed, mismatched: now.mismatched - before.mismatched,
     unexpected: now.unexpected - before.unexpected, errors: now.errors - before.errors,
     latencySumMs: now.latencySumMs - before.latencySumMs, latencyMaxMs: now.latencyMaxMs,
   }
@@ -86,14 +86,22 @@ export function runLoad(): void {
     return { opened: clients.length, failed, seconds: (performance.now() - start) / 1000, errorMessages: errors }
   }
 
-  /** startTraffic sends every client one message a second, spread evenly: every 10 ms, the clients of the next of 100 slots send. */
+  /**
+   * startTraffic sends every client one message a second, spread evenly: every 10 ms, the
+   * clients of the next of 100 slots send, each unless its last message is still unanswered
+   * (then the send is counted as skipped): a server that cannot keep up is offered less, and
+   * its backlog stays bounded by the connections.
+   */
   const startTraffic = () => {
     const start = performance.now()
     let slot = 0
     traffic = setInterval(() => {
       const due = Math.floor((performance.now() - start) / 10)
       for (; slot <= due; slot++) {
-        for (let i = slot % 100; i < clients.length; i += 100) clients[i].send()
+        for (let i = slot % 100; i < clients.length; i += 100) {
+          if (clients[i].outstanding === 0) clients[i].send()
+          else shared.stats.skipped++
+        }
       }
     }, 10)
   }
