@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream'
 import { CloseCode, OpCode, parseCloseBody } from '@ws-toolkit/ws-core'
 import { CloseError } from './errors.js'
+import { withoutStack } from './quiet-error.js'
 
 /**
  * handleControlMessage applies RFC 6455's rules to a control frame received (§5.5): a ping is
@@ -14,7 +15,8 @@ export function handleControlMessage(opCode: number, payload: Uint8Array, pong: 
     pong(payload)
   } else if (opCode === OpCode.Close) {
     const { code, reason } = parseCloseBody(payload)
-    return new CloseError(code, new TextDecoder().decode(reason))
+    const text = new TextDecoder().decode(reason)
+    return withoutStack(() => new CloseError(code, text))
   }
   return null
 }

@@ -5,6 +5,7 @@ import { Inflation, type MessageDecompressor, ownCopy } from './compression.js'
 import { answerControl, PongGate } from './control.js'
 import { type DecoderHandler, type DecoderLimits, defaultDecoderLimits, FrameDecoder } from './decoder.js'
 import { AbnormalClosureError } from './errors.js'
+import { withoutStack } from './quiet-error.js'
 
 const empty = new Uint8Array(0)
 /** Pieces held before they are gathered into one buffer: bounds the list, not the bytes. */
@@ -120,8 +121,8 @@ export class DataReader implements DecoderHandler {
     socket.pause()
     socket.on('data', (chunk: Buffer) => this.push(chunk))
     socket.on('end', () => this.peerEnded())
-    socket.on('close', () => this.end(new AbnormalClosureError()))
-    socket.on('error', (error) => this.end(new AbnormalClosureError(error)))
+    socket.on('close', () => this.lost())
+    socket.on('error', (error) => this.lost(error))
     process.nextTick(() => {
       if (head.length > 0) this.push(head)
       socket.resume()
@@ -205,8 +206,13 @@ export class DataReader implements DecoderHandler {
    * allows half-open connections (node:http's do) is not left open.
    */
   private peerEnded(): void {
-    this.end(new AbnormalClosureError())
+    this.lost()
     this.writer.end()
+  }
+
+  /** lost ends the reader with an AbnormalClosureError (made only if it has not ended already, and without a stack). */
+  private lost(cause?: Error): void {
+    if (this.ended === null) this.end(withoutStack(() => new AbnormalClosureError(cause)))
   }
 
   private push(chunk: Uint8Array): void {

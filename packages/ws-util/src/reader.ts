@@ -5,6 +5,7 @@ import { Inflation, type MessageDecompressor, ownCopy } from './compression.js'
 import { answerControl, PongGate } from './control.js'
 import { type DecoderLimits, defaultDecoderLimits, FrameDecoder } from './decoder.js'
 import { AbnormalClosureError } from './errors.js'
+import { withoutStack } from './quiet-error.js'
 
 /** Message is one incoming data message: its opcode, RSV1 (compressed), and its payload as a stream. */
 export interface Message {
@@ -130,11 +131,11 @@ export class MessageReader {
     // The peer's FIN: after a close handshake the normal end, without one an abnormal closure
     // (§7.1.5). This side finishes too, so a half-open socket (node:http's) is not left open.
     socket.on('end', () => {
-      this.end(new AbnormalClosureError())
+      this.lost()
       socket.end()
     })
-    socket.on('close', () => this.end(new AbnormalClosureError()))
-    socket.on('error', (error) => this.end(new AbnormalClosureError(error)))
+    socket.on('close', () => this.lost())
+    socket.on('error', (error) => this.lost(error))
     if (head.length > 0) this.push(head)
     socket.resume()
   }
@@ -191,6 +192,11 @@ export class MessageReader {
 
   /** defaultControl is {@link answerControl}: pings ponged, pongs ignored, a close answered with its code and ended on (§5.5). */
   static readonly defaultControl = answerControl
+
+  /** lost ends the reader with an AbnormalClosureError (made only if it has not ended already, and without a stack). */
+  private lost(cause?: Error): void {
+    if (this.ended === null) this.end(withoutStack(() => new AbnormalClosureError(cause)))
+  }
 
   /** end finishes the reader with `reason`: pending and later `next()` calls reject with it. */
   end(reason: unknown): void {
