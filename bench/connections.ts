@@ -52,7 +52,7 @@ function parseOptions(): Options {
       seconds: { type: 'string', default: '20' },
       servers: { type: 'string' },
       'per-load': { type: 'string', default: '15000' },
-      'per-address': { type: 'string', default: '20000' },
+      'per-address': { type: 'string', default: '10000' },
       help: { type: 'boolean', default: false },
     },
   })
@@ -62,7 +62,7 @@ function parseOptions(): Options {
   --seconds S      length of the traffic phase, one message per connection per second (default 20)
   --servers K,...  servers to measure (default all): ${serverSpecs.map((s) => s.key).join(', ')}
   --per-load N     connections per load process (default 15000)
-  --per-address N  connections per source address 127.0.S.x (default 20000)`)
+  --per-address N  connections per source address 127.0.S.x (default 10000)`)
     process.exit(0)
   }
   const connections = Number(values.connections)
