@@ -6,7 +6,7 @@
 // load comes from raw sockets in this process: one prebuilt masked frame, sent again as each
 // reply's bytes are counted, never parsed; far cheaper than any WebSocket client. Not a test.
 import { once } from 'node:events'
-import { createServer } from 'node:net'
+import { serveFloorEcho } from './lib/floor-server.js'
 import { fileURLToPath } from 'node:url'
 import { compileFrame, maskFrame, newBinaryFrame } from '@ws-toolkit/ws-core'
 import { WebSocketServer } from 'ws'
@@ -21,18 +21,8 @@ const kinds: Kind[] = ['floor', 'echo-raw.ts', 'echo.ts', 'ws', 'ws+bufferutil']
 async function serve(kind: Kind): Promise<void> {
   let port: number
   if (kind === 'floor') {
-    // The limit: a 101 for any request, then every chunk written back as it came (the load
-    // generator is told to expect its own frames back). No parsing, no masking.
-    const canned = Buffer.from('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n')
-    const server = createServer((socket) => {
-      socket.once('data', () => {
-        socket.write(canned)
-        socket.on('data', (chunk) => socket.write(chunk))
-      })
-      socket.on('error', () => {})
-    })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    port = (server.address() as { port: number }).port
+    // The limit: node:net echoing the load's frames back (bench/lib/floor-server.ts).
+    port = await serveFloorEcho()
   } else if (kind === 'ws' || kind === 'ws+bufferutil') {
     const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false, maxPayload: 64 << 20 })
     server.on('connection', (ws) => {

@@ -4,7 +4,7 @@
 // echo at threshold 0 (deflate-echo-threshold.ts), and ws's WebSocketServer (bufferutil
 // loaded, as bench runs it) plain and with perMessageDeflate at the same settings.
 import { once } from 'node:events'
-import { createServer } from 'node:net'
+import { serveFloorEcho } from './floor-server.js'
 import { WebSocketServer } from 'ws'
 import { serveDeflateEcho } from './deflate-echo-threshold.js'
 import { serveExample } from './server-process.js'
@@ -53,18 +53,8 @@ export const serverSpecs: ServerSpec[] = [
  */
 export async function serveSpec(spec: ServerSpec): Promise<number> {
   switch (spec.family) {
-    case 'floor': {
-      const canned = Buffer.from('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n')
-      const server = createServer((socket) => {
-        socket.once('data', () => {
-          socket.write(canned)
-          socket.on('data', (chunk) => socket.write(chunk))
-        })
-        socket.on('error', () => {})
-      })
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-      return (server.address() as { port: number }).port
-    }
+    case 'floor':
+      return serveFloorEcho()
     case 'echo':
       return serveExample('echo.ts', [])
     case 'deflate':
