@@ -3,12 +3,14 @@
 // (--expose-gc) makes 200 compressors (or decompressors), runs one 4 KiB JSON message through
 // each, and reports RSS, external (zlib's native memory, which Node counts there) and JS heap
 // plus ArrayBuffers per engine, against the same process before. Node's zlib for comparison:
-// what `ws` holds per direction with context takeover is one such zlib stream.
+// what `ws` holds per direction with context takeover is one such zlib stream. Rows marked
+// "released" call release() after the message (what `releaseAfter` does to an idle connection):
+// what a connection with context takeover holds between messages then.
 //
 //   pnpm --filter bench run engine-memory
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { fflateEngine, MessageDeflater, MessageInflater, type DeflateEngine } from '@ws-toolkit/ws-flate'
+import { fflateEngine, lazySource, MessageDeflater, MessageInflater, type DeflateEngine } from '@ws-toolkit/ws-flate'
 import { zlibEngine } from '@ws-toolkit/ws-flate/zlib'
 import { table, writeResult } from './lib/measure.js'
 
@@ -16,7 +18,7 @@ const count = 200
 const engines: Record<string, DeflateEngine> = { zlib: zlibEngine, fflate: fflateEngine }
 
 /** Setting is one configuration measured in a child of its own. */
-interface Setting { engine: string; side: 'deflater' | 'inflater'; windowBits: number; memLevel?: number }
+interface Setting { engine: string; side: 'deflater' | 'inflater'; windowBits: number; memLevel?: number; released?: boolean }
 
 /** Cost is what one engine of a setting holds, in bytes. */
 interface Cost { rss: number; external: number; js: number }
@@ -45,12 +47,14 @@ function measureHere(setting: Setting): Cost {
   const held: { close(): void }[] = []
   for (let i = 0; i < count; i++) {
     if (setting.side === 'deflater') {
-      const deflater = new MessageDeflater(engine.createDeflater({ windowBits: setting.windowBits, keepContext: true, memLevel: setting.memLevel }), { keepContext: true })
+      const deflater = new MessageDeflater(lazySource(() => engine.createDeflater({ windowBits: setting.windowBits, keepContext: true, memLevel: setting.memLevel })), { keepContext: true })
       deflater.compress(payload)
+      if (setting.released === true && !deflater.release()) throw new Error('not released')
       held.push(deflater)
     } else {
-      const inflater = new MessageInflater(engine.createInflater({ windowBits: setting.windowBits, keepContext: true }))
+      const inflater = new MessageInflater(lazySource(() => engine.createInflater({ windowBits: setting.windowBits, keepContext: true })))
       inflater.inflate(compressed)
+      if (setting.released === true && !inflater.release()) throw new Error('not released')
       held.push(inflater)
     }
   }
@@ -67,6 +71,9 @@ function settings(): Setting[] {
   for (const memLevel of [1, 6, 8, 9]) list.push({ engine: 'fflate', side: 'deflater', windowBits: 15, memLevel })
   for (const windowBits of [9, 12, 15]) list.push({ engine: 'zlib', side: 'inflater', windowBits })
   list.push({ engine: 'fflate', side: 'inflater', windowBits: 15 })
+  list.push({ engine: 'zlib', side: 'deflater', windowBits: 15, memLevel: 8, released: true }, { engine: 'fflate', side: 'deflater', windowBits: 15, memLevel: 9, released: true })
+  for (const windowBits of [9, 12, 15]) list.push({ engine: 'zlib', side: 'inflater', windowBits, released: true })
+  list.push({ engine: 'fflate', side: 'inflater', windowBits: 15, released: true })
   return list
 }
 
@@ -84,7 +91,7 @@ if (process.argv[2] === '--child') {
   console.log(`Memory per engine (${count} per process, one 4 KiB JSON message through each, after GC):\n`)
   table(
     ['engine', 'side', 'window bits', 'memLevel', 'RSS', 'external', 'JS heap + ArrayBuffers'],
-    rows.map((r) => [r.engine, r.side, String(r.windowBits), r.memLevel === undefined ? '-' : String(r.memLevel), kib(r.rss), kib(r.external), kib(r.js)]),
+    rows.map((r) => [r.engine, r.released === true ? `${r.side}, released` : r.side, String(r.windowBits), r.memLevel === undefined ? '-' : String(r.memLevel), kib(r.rss), kib(r.external), kib(r.js)]),
   )
   writeResult('engine-memory', rows)
 }

@@ -3,7 +3,7 @@
 // agreement, whose inflater the DataReader decompresses with and whose deflater the
 // BatchWriter compresses with. Each closed connection prints what it cost on the wire.
 //
-//   pnpm exec tsx examples/deflate-echo.ts --port 8080 [--engine fflate|zlib] [--level 1-9] [--no-context-takeover]
+//   pnpm exec tsx examples/deflate-echo.ts --port 8080 [--engine fflate|zlib] [--level 1-9] [--no-context-takeover] [--release-after MS]
 //
 // Without --engine it uses ws-flate's default engine: zlib on Node.js and Bun (their zlib, fast,
 // and it keeps to any window from 9 bits), fflate elsewhere (Deno). `--engine zlib` where the
@@ -28,9 +28,11 @@ const { values } = parseCommand({
     // Level 6 by default, as zlib's; 1 compresses JSON about 20 % less for half the CPU.
     level: { kind: 'integer', min: 1, max: 9, help: 'compression level (default 6, as zlib\'s)' },
     'no-context-takeover': { kind: 'switch', help: 'agree to no context takeover both ways (each message compressed alone)' },
+    // With context takeover each connection keeps its engines; an idle one can give them back.
+    'release-after': { kind: 'integer', min: 1, max: 2 ** 31 - 1, help: 'release an idle connection\'s engines after this many ms (made again at its next message)' },
   },
 })
-const { port, level } = values
+const { port, level, 'release-after': releaseAfter } = values
 const engine = values.engine === undefined ? defaultEngine() : engines[values.engine]
 try {
   // An engine that cannot work on this runtime (zlib on Deno) refuses its first compressor.
@@ -50,7 +52,7 @@ const upgrader = new Upgrader({
 const server = webSocketServer(upgrader, (socket, head, extensions) => {
   // The upgrader accepted at most one permessage-deflate element: the agreement is in it.
   const agreement = extensions.length > 0 ? agreementOf(extensions[0]) : null
-  const deflate = agreement === null ? null : new PerMessageDeflate(agreement, 'server', { engine, level })
+  const deflate = agreement === null ? null : new PerMessageDeflate(agreement, 'server', { engine, level, releaseAfter })
   connections.add(echoMessages(socket, head, {
     compressor: deflate?.deflater,
     decompressor: deflate?.inflater,

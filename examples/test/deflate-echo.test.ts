@@ -146,6 +146,31 @@ t.test('examples/deflate-echo.ts --no-context-takeover --level 1 answers with bo
   ws.close()
 })
 
+for (const engine of ['fflate', 'zlib']) {
+  t.test(`examples/deflate-echo.ts --engine ${engine} --release-after 20: messages across idle times, with context takeover`, async (t) => {
+    const { port, output } = await runExample(t, 'deflate-echo', ['--engine', engine, '--release-after', '20'])
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: { threshold: 0 } })
+    await once(ws, 'open')
+    const back: string[] = []
+    ws.on('message', (data: Buffer) => back.push(data.toString()))
+    // ws's compressor keeps its context: each message after the first refers back to the one
+    // before, which the server's inflater must still hold after releasing its stream; the
+    // server's compressor starts afresh after each pause, which ws's inflater reads as ever.
+    const update = (i: number) => JSON.stringify({ kind: 'update', seq: i, rows: Array.from({ length: 40 }, (_, j) => ({ id: j, symbol: 'EURUSD', bid: j / 7 })) })
+    for (let i = 0; i < 4; i++) {
+      ws.send(update(i))
+      while (back.length <= i) await new Promise((resolve) => setTimeout(resolve, 10))
+      await new Promise((resolve) => setTimeout(resolve, 150)) // idle for several sweeps of 20 ms
+    }
+    t.same(back, [0, 1, 2, 3].map(update), 'every message echoed')
+    ws.close(1000)
+    await once(ws, 'close')
+    const { line, bytesIn } = await closedLine(output, 1)
+    t.match(line, `4 messages compressed (${engine})`)
+    t.ok(bytesIn < update(0).length * 2, `later messages refer back to earlier ones: ${line}`)
+  })
+}
+
 t.test('examples/custom-compressor.ts: a compressor of your own, plugged in', async (t) => {
   const { port, output } = await runExample(t, 'custom-compressor')
   const url = `ws://127.0.0.1:${port}/`

@@ -39,6 +39,14 @@ export interface RawInflater {
    * layer turns it into an {@link @ws-toolkit/ws-core!InvalidPayloadError} (1007).
    */
   write(data: Uint8Array, last: boolean, sink: Sink, maxPiece: number): void
+  /**
+   * release frees, between messages, what the engine can rebuild at its next `write` (a
+   * native stream, buffers), and keeps what a later message may refer back to: with context
+   * takeover, the last 2^windowBits bytes inflated (RFC 7692 §7.1.1, §7.1.2). The next
+   * `write` inflates as if nothing had been released. Called between messages only; optional
+   * (an engine without it keeps everything until `close`).
+   */
+  release?(): void
   /** close frees what the engine holds; optional, idempotent. */
   close?(): void
 }

@@ -165,8 +165,8 @@ const maxSlice = 16384
 class FflateInflater implements RawInflater {
   /** The window, kept for the next message (context takeover); null when each message stands alone. */
   private readonly history: History | null
-  /** The current message's compressed bytes, while it is small enough for the fast path. */
-  private readonly input = new Uint8Array(fastInput + finalBlock.length)
+  /** The current message's compressed bytes, while it is small enough for the fast path (made at the first message). */
+  private input: Uint8Array | null = null
   private inputSize = 0
   /** The current message's streaming inflater, once it has outgrown the fast path. */
   private stream: Inflate | null = null
@@ -182,7 +182,7 @@ class FflateInflater implements RawInflater {
 
   write(data: Uint8Array, last: boolean, sink: Sink, maxPiece: number): void {
     if (this.stream === null && this.inputSize + data.length <= fastInput) {
-      this.input.set(data, this.inputSize)
+      ;(this.input ??= new Uint8Array(fastInput + finalBlock.length)).set(data, this.inputSize)
       this.inputSize += data.length
       if (last) this.inflateInput(sink, maxPiece)
       return
@@ -191,7 +191,7 @@ class FflateInflater implements RawInflater {
     this.maxPiece = maxPiece
     if (this.stream === null) {
       this.stream = new Inflate(this.dictionary(), (chunk) => this.deliver(chunk, this.sink!, this.maxPiece))
-      const held = this.input.subarray(0, this.inputSize)
+      const held = this.input?.subarray(0, this.inputSize) ?? new Uint8Array(0)
       this.inputSize = 0
       this.feed(held)
     }
@@ -204,8 +204,9 @@ class FflateInflater implements RawInflater {
 
   /** inflateInput inflates the whole message held in `input` in one call (the fast path). */
   private inflateInput(sink: Sink, maxPiece: number): void {
-    this.input.set(finalBlock, this.inputSize)
-    const input = this.input.subarray(0, this.inputSize + finalBlock.length)
+    const held = this.input!
+    held.set(finalBlock, this.inputSize)
+    const input = held.subarray(0, this.inputSize + finalBlock.length)
     this.inputSize = 0
     const shared = scratchBusy ? null : (scratch ??= new Uint8Array(scratchSize))
     scratchBusy = true
@@ -245,6 +246,17 @@ class FflateInflater implements RawInflater {
       this.stream!.push(pending.subarray(0, this.pendingSize))
       this.pendingSize = 0
     }
+  }
+
+  /**
+   * release drops the input buffers (1 and 16 KiB, made again when needed) and moves the
+   * window kept for context takeover into a buffer of exactly its size (32 KiB, from 64):
+   * later messages may refer to it.
+   */
+  release(): void {
+    this.input = null
+    this.pending = null
+    this.history?.compact()
   }
 
   /** dictionary is fflate's option for the window kept from earlier messages, when there is one. */

@@ -16,4 +16,5 @@ export { defaultPoolKeep, EnginePool, type EngineSource, lazySource, sharedDefla
 export * from './message-deflater.js'
 export * from './message-inflater.js'
 export * from './per-message-deflate.js'
+export { IdleSweep, idleSweep, type Releasable } from './idle-sweep.js'
 export * from './frames.js'

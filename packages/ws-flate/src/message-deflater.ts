@@ -28,6 +28,10 @@ export class MessageDeflater {
   private readonly threshold: number
   /** Bytes of the message being compressed in pieces so far. */
   private messageBytes = 0
+  /** A message is in progress (a piece written, its last not yet). */
+  private midMessage = false
+  /** Calls that used the engine: the idle sweep's sign of life. */
+  private used = 0
 
   /**
    * new MessageDeflater(raw, options) takes `raw` over (the deflater resets and closes it), or
@@ -63,7 +67,9 @@ export class MessageDeflater {
    * with a source that lends engines, valid until the next compression by anyone in the process.
    */
   write(piece: Uint8Array, last: boolean): Uint8Array {
+    this.used++
     this.messageBytes += piece.length
+    this.midMessage = !last
     if (!last) return this.engine().write(piece, false)
     const empty = this.messageBytes === 0
     this.messageBytes = 0
@@ -103,6 +109,33 @@ export class MessageDeflater {
     this.raw?.reset()
     this.giveBack()
     this.messageBytes = 0
+    this.midMessage = false
+  }
+
+  /**
+   * release frees the engine this deflater keeps between messages, when it took it from an
+   * {@link EngineSource} (which makes another at the next message). With context takeover
+   * the next message then starts a new history and refers to nothing sent before it, which
+   * the peer's decompressor, keeping its window, reads as ever (RFC 7692 §7.1.1: a compressor
+   * may always choose not to refer back; only compression of the next message suffers).
+   * Returns true when it holds no engine now; false in the middle of a message, or when it
+   * was given its engine at construction (it keeps that one).
+   */
+  release(): boolean {
+    if (this.midMessage) return false
+    if (this.raw === null) return true
+    if (this.source === null) return false
+    this.raw.close?.()
+    this.raw = null
+    return true
+  }
+
+  /**
+   * activity changes whenever the deflater is used (a count of calls).
+   * @internal
+   */
+  get activity(): number {
+    return this.used
   }
 
   /** close frees the engine this deflater holds (a lent one is closed too: it may hold half a message). */

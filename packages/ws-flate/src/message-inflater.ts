@@ -29,6 +29,10 @@ export class MessageInflater {
   private size = 0
   /** Compressed bytes of the current message so far. */
   private input = 0
+  /** A message is in progress (written to, not ended yet). */
+  private midMessage = false
+  /** Calls that used the engine: the idle sweep's sign of life. */
+  private used = 0
   /** The most bytes the caller takes, in all, for the current message. */
   private limit = 0
   private sink: Sink | null = null
@@ -65,6 +69,7 @@ export class MessageInflater {
    * message limit for the rest of this message to that many more bytes (a reader's own).
    */
   write(piece: Uint8Array, sink: Sink, limit?: number): void {
+    this.midMessage = true
     this.input += piece.length
     this.run(piece, false, sink, limit)
   }
@@ -79,6 +84,7 @@ export class MessageInflater {
     if (this.input > 0) this.run(syncTail, true, sink, limit)
     this.size = 0
     this.input = 0
+    this.midMessage = false
     // A lent engine has forgotten the message (no context, RawInflater's contract): back it goes.
     if (this.raw !== null && this.source?.give !== undefined) {
       this.source.give(this.raw)
@@ -95,6 +101,29 @@ export class MessageInflater {
     return concat(pieces)
   }
 
+  /**
+   * release frees, between messages, what the engine it keeps can make again (see
+   * {@link RawInflater.release}: both shipped engines can), keeping the window a later
+   * message may refer back to when the peer keeps its context (RFC 7692 §7.1.1). Returns
+   * true when released (or nothing is held); false in the middle of a message, or when the
+   * engine cannot release.
+   */
+  release(): boolean {
+    if (this.midMessage) return false
+    if (this.raw === null) return true
+    if (this.raw.release === undefined) return false
+    this.raw.release()
+    return true
+  }
+
+  /**
+   * activity changes whenever the inflater is used (a count of calls).
+   * @internal
+   */
+  get activity(): number {
+    return this.used
+  }
+
   /** close frees the engine this inflater holds (a lent one is closed too: it may hold half a message). */
   close(): void {
     this.raw?.close?.()
@@ -102,6 +131,7 @@ export class MessageInflater {
   }
 
   private run(data: Uint8Array, last: boolean, sink: Sink, limit = Infinity): void {
+    this.used++
     this.sink = sink
     this.limit = Math.min(this.maxMessageSize, this.size + limit)
     this.raw ??= this.source!.take()

@@ -1,7 +1,8 @@
 import type { Side } from '@ws-toolkit/ws-core'
-import type { DeflateEngine, DeflaterOptions } from './engine.js'
+import type { DeflateEngine, DeflaterOptions, RawDeflater, RawInflater } from './engine.js'
 import { lazySource, sharedDeflaters, sharedInflaters } from './engine-source.js'
 import { defaultEngine } from './default-engine.js'
+import { idleSweep, type IdleSweep, type Releasable } from './idle-sweep.js'
 import { checkLevel, checkMemLevel } from './level.js'
 import { MessageDeflater } from './message-deflater.js'
 import { MessageInflater } from './message-inflater.js'
@@ -26,6 +27,13 @@ export interface PerMessageDeflateOptions {
    * engines of its own, made on first use.
    */
   shareEngines?: boolean | undefined
+  /**
+   * Release the engines a connection keeps (with context takeover, or without `shareEngines`)
+   * once it has compressed and inflated nothing for this many milliseconds (released between
+   * `releaseAfter` and twice that after its last message, by one process-wide timer per value;
+   * see {@link PerMessageDeflate.release}). Absent: kept until `close()`.
+   */
+  releaseAfter?: number | undefined
 }
 
 /** defaultThreshold: messages under 128 bytes go uncompressed by default. */
@@ -43,15 +51,21 @@ export const defaultThreshold = 128
  * when the connection ends frees what it holds at once (needed for node:zlib's native memory
  * only to free it sooner).
  */
-export class PerMessageDeflate {
+export class PerMessageDeflate implements Releasable {
   /** deflater compresses the messages this side sends, with this side's window and context takeover (RFC 7692 §7.2.1). */
   readonly deflater: MessageDeflater
   /** inflater decompresses the messages the peer sends, with the peer's window and context takeover (RFC 7692 §7.2.2). */
   readonly inflater: MessageInflater
+  /** The sweep that releases this connection's engines when idle (`releaseAfter`), if any. */
+  private readonly sweep: IdleSweep | null
 
-  /** new PerMessageDeflate(agreement, side, options) makes no engine yet; a level outside 1-9, or a window of ours below the engine's `minWindowBits`, is a RangeError. */
+  /**
+   * new PerMessageDeflate(agreement, side, options) makes no engine yet; a level outside 1-9,
+   * a window of ours below the engine's `minWindowBits`, or a `releaseAfter` that is not a
+   * positive number of milliseconds, is a RangeError.
+   */
   constructor(agreement: DeflateAgreement, side: Side, options: PerMessageDeflateOptions = {}) {
-    const { engine = defaultEngine(), level, memLevel, threshold = defaultThreshold, maxMessageSize, shareEngines = true } = options
+    const { engine = defaultEngine(), level, memLevel, threshold = defaultThreshold, maxMessageSize, shareEngines = true, releaseAfter } = options
     checkLevel(level)
     checkMemLevel(memLevel)
     const server = side === 'server'
@@ -67,14 +81,47 @@ export class PerMessageDeflate {
     if (own.windowBits < engine.minWindowBits) {
       throw new RangeError(`the ${engine.name} engine cannot compress with a ${own.windowBits}-bit window (its minWindowBits is ${engine.minWindowBits}): negotiate with minWindowBits ${engine.minWindowBits}`)
     }
-    const deflaters = own.keepContext || !shareEngines ? lazySource(() => engine.createDeflater({ ...own, level, memLevel })) : sharedDeflaters(engine, { windowBits: own.windowBits, level, memLevel })
-    const inflaters = peer.keepContext || !shareEngines ? lazySource(() => engine.createInflater(peer)) : sharedInflaters(engine, peer)
+    const sweep = releaseAfter === undefined ? null : idleSweep(releaseAfter)
+    // A kept engine is watched from when it is made (an inflater keeps being watched after a
+    // release: it makes its stream again by itself).
+    const kept = <T extends RawDeflater | RawInflater>(create: () => T) =>
+      lazySource(() => {
+        sweep?.watch(this)
+        return create()
+      })
+    const deflaters = own.keepContext || !shareEngines ? kept(() => engine.createDeflater({ ...own, level, memLevel })) : sharedDeflaters(engine, { windowBits: own.windowBits, level, memLevel })
+    const inflaters = peer.keepContext || !shareEngines ? kept(() => engine.createInflater(peer)) : sharedInflaters(engine, peer)
     this.deflater = new MessageDeflater(deflaters, { keepContext: own.keepContext, threshold })
     this.inflater = new MessageInflater(inflaters, { maxMessageSize })
+    this.sweep = sweep
+  }
+
+  /**
+   * release frees, between messages, the engines this connection keeps: the compressor is
+   * closed and made again at the next message, which then refers to nothing sent before
+   * (valid with context takeover, RFC 7692 §7.1.1: a compressor may always choose not to refer
+   * back; that message compresses less); the decompressor keeps only the peer's window
+   * (2^windowBits bytes with context takeover, nothing without) and makes its stream again
+   * at the next message, which it inflates exactly. `releaseAfter` calls it for you. Returns
+   * false when a half is in the middle of a message (that half keeps its engine).
+   */
+  release(): boolean {
+    const deflater = this.deflater.release()
+    const inflater = this.inflater.release()
+    return deflater && inflater
+  }
+
+  /**
+   * activity changes whenever either half is used (for the idle sweep).
+   * @internal
+   */
+  get activity(): number {
+    return this.deflater.activity + this.inflater.activity
   }
 
   /** close frees what both halves hold; neither may be used after it. */
   close(): void {
+    this.sweep?.unwatch(this)
     this.deflater.close()
     this.inflater.close()
   }

@@ -148,10 +148,13 @@ class ZlibDeflater implements RawDeflater {
 class ZlibInflater implements RawInflater {
   private readonly windowBits: number
   private readonly history: RingHistory | null
-  private native: NativeStream
+  /** The zlib stream: opened at the first write, closed by `release` and opened again at the next. */
+  private native: NativeStream | null = null
   private readonly zlib: ZlibModule
   /** The stream ended inside this message (a BFINAL block): the rest of the message is ignored. */
   private ended = false
+  /** close() was called: no stream is opened again. */
+  private closed = false
 
   constructor(zlib: ZlibModule, options: InflaterOptions) {
     this.zlib = zlib
@@ -160,11 +163,11 @@ class ZlibInflater implements RawInflater {
     this.windowBits = Math.max(9, options.windowBits)
     // The peer's window is all a message can refer back to: that much history, no more.
     this.history = options.keepContext ? new RingHistory(1 << this.windowBits) : null
-    this.native = this.open()
   }
 
   write(data: Uint8Array, last: boolean, sink: Sink, maxPiece: number): void {
-    const native = this.native
+    if (this.closed) throw new Error('zlib engine: used after close()')
+    const native = (this.native ??= this.open())
     // Output space lent for this call; a sink that inflates elsewhere is lent other space.
     const out = takeScratch()
     const outLength = Math.min(out.length, maxPiece)
@@ -190,12 +193,21 @@ class ZlibInflater implements RawInflater {
     if (this.ended) {
       // After a BFINAL block the stream is over: the next message continues from the last
       // 32 KiB (RFC 7692 §7.2.3.4), in a new stream that has them as its dictionary.
-      native.close()
-      this.native = this.open()
-      this.ended = false
+      this.release()
     } else if (this.history === null) {
       native.reset()
     }
+  }
+
+  /**
+   * release closes the zlib stream (its state and its own copy of the window); the next
+   * write opens one with the kept window as its dictionary, which continues the peer's
+   * stream exactly (a message starts on a block boundary, RFC 7692 §7.2.1).
+   */
+  release(): void {
+    this.native?.close()
+    this.native = null
+    this.ended = false
   }
 
   private open(): NativeStream {
@@ -204,7 +216,8 @@ class ZlibInflater implements RawInflater {
   }
 
   close(): void {
-    this.native.close()
+    this.closed = true
+    this.release()
   }
 }
 
@@ -245,9 +258,10 @@ function checked(zlib: ZlibModule): void {
  * works; Bun's zlib build compresses less at levels 1-6 than Node's (a 100 KB repetitive
  * JSON message: 640 bytes at level 6 against Node's 295; the same at 9), exactly as that
  * runtime's own `deflateRawSync` does. Each deflater holds about 215 KiB of native memory at
- * 15 bits and memLevel 8 (`memLevel` and smaller windows hold less), each inflater about
- * 51 KiB with context takeover: call `close()` when a connection ends (garbage collection
- * frees them otherwise). Compression level 6 unless set. The same module gives the
+ * 15 bits and memLevel 8 (`memLevel` and smaller windows hold less), each inflater with
+ * context takeover about 20 KiB of native memory plus the window it has inflated (up to
+ * 32 KiB at 15 bits), and only that window after `release()`: call `close()` when a
+ * connection ends (garbage collection frees them otherwise). Compression level 6 unless set. The same module gives the
  * same engine.
  */
 export function zlibEngineOn(zlib: ZlibModule): DeflateEngine {
