@@ -18,7 +18,7 @@ const wholeBlock = new Uint8Array(scratch, 0, block)
 /**
  * simdThreshold: payloads shorter than this go to ws-core's cipher (RFC 6455 §5.3), for which
  * the copies in and out of WebAssembly memory cost more than they save (bench/cipher.ts: the
- * two break even at about 80 bytes).
+ * two break even between 80 and 96 bytes).
  */
 export const simdThreshold = 96
 
