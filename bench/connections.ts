@@ -8,11 +8,14 @@
 // The load runs in separate processes (raw sockets, masked frames, no WebSocket client), from
 // several source addresses (127.0.S.2, 127.0.S.3, ...). Servers: the node:net floor,
 // examples/echo.ts, examples/deflate-echo.ts (each engine, with and without context takeover,
-// its default threshold and 0) and ws's WebSocketServer plain and with perMessageDeflate at
-// the same settings (ws's default threshold, 1 KiB, and 0). Not a test.
+// its default threshold and 0, and with --release-after 2000) and ws's WebSocketServer plain
+// and with perMessageDeflate at the same settings (ws's default threshold, 1 KiB, and 0). The
+// server's CPU share during the traffic phase is reported with the checks. `--malloc` runs the
+// servers with another C allocator setting (see Malloc). Not a test.
 //
-//   pnpm --filter bench run connections [--connections N] [--seconds S] [--servers floor,echo,ws,...]
+//   pnpm --filter bench run connections [--connections N] [--seconds S] [--servers floor,echo,ws,...] [--malloc glibc|glibc-mmap|jemalloc]
 import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { Children, firstMessage, request } from './lib/child-request.js'
@@ -25,7 +28,23 @@ import { table, writeResult } from './lib/measure.js'
 import { type Memory, reportMemory, serverMemory } from './lib/memory-usage.js'
 
 /** Options are the command line's: how many connections, how long the traffic phase lasts, which servers. */
-interface Options { connections: number; seconds: number; servers: ServerSpec[]; perLoad: number; perAddress: number }
+interface Options { connections: number; seconds: number; servers: ServerSpec[]; perLoad: number; perAddress: number; malloc: Malloc }
+
+/**
+ * Malloc is the C allocator the servers run with: glibc's as it is; glibc's with blocks of
+ * 64 KiB and more mapped on their own (`MALLOC_MMAP_THRESHOLD_`, so that freeing them unmaps
+ * them); or jemalloc (Debian's libjemalloc2, through LD_PRELOAD) returning freed pages within
+ * about a second from a background thread. Only the server processes get it.
+ */
+type Malloc = 'glibc' | 'glibc-mmap' | 'jemalloc'
+const jemalloc = '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2'
+
+/** mallocEnv is the environment that gives a server process `malloc`. */
+function mallocEnv(malloc: Malloc): NodeJS.ProcessEnv {
+  if (malloc === 'glibc-mmap') return { ...process.env, MALLOC_MMAP_THRESHOLD_: '65536' }
+  if (malloc === 'jemalloc') return { ...process.env, LD_PRELOAD: jemalloc, MALLOC_CONF: 'background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0' }
+  return process.env
+}
 
 /** ServerRun is everything measured for one server. */
 interface ServerRun {
@@ -53,6 +72,7 @@ function parseOptions(): Options {
       servers: { type: 'string' },
       'per-load': { type: 'string', default: '15000' },
       'per-address': { type: 'string', default: '10000' },
+      malloc: { type: 'string', default: 'glibc' },
       help: { type: 'boolean', default: false },
     },
   })
@@ -62,7 +82,8 @@ function parseOptions(): Options {
   --seconds S      length of the traffic phase, one message per connection per second (default 20)
   --servers K,...  servers to measure (default all): ${serverSpecs.map((s) => s.key).join(', ')}
   --per-load N     connections per load process (default 15000)
-  --per-address N  connections per source address 127.0.S.x (default 10000)`)
+  --per-address N  connections per source address 127.0.S.x (default 10000)
+  --malloc M       the servers' C allocator: glibc (default), glibc-mmap (MALLOC_MMAP_THRESHOLD_=65536) or jemalloc (apt-get install libjemalloc2)`)
     process.exit(0)
   }
   const connections = Number(values.connections)
@@ -78,7 +99,10 @@ function parseOptions(): Options {
     if (spec === undefined) throw new Error(`unknown server ${key}; the servers: ${serverSpecs.map((s) => s.key).join(', ')}`)
     return spec
   })
-  return { connections, seconds, servers, perLoad, perAddress }
+  const malloc = values.malloc as Malloc
+  if (!['glibc', 'glibc-mmap', 'jemalloc'].includes(malloc)) throw new Error(`--malloc ${malloc}: glibc, glibc-mmap or jemalloc`)
+  if (malloc === 'jemalloc' && !existsSync(jemalloc)) throw new Error(`--malloc jemalloc needs ${jemalloc}: apt-get install libjemalloc2`)
+  return { connections, seconds, servers, perLoad, perAddress, malloc }
 }
 
 /** sourceTree is what was measured: the commit checked out and the files under packages/ changed since (others may be editing them). */
@@ -104,7 +128,7 @@ function sumReports<T extends object>(reports: T[]): T {
 async function measureServer(spec: ServerSpec, index: number, options: Options): Promise<ServerRun> {
   const started = performance.now()
   const n = options.connections
-  const server = children.add(forkWithFileLimit(script, ['--serve', spec.key], fileLimitFor(n), [...process.execArgv, '--expose-gc']))
+  const server = children.add(forkWithFileLimit(script, ['--serve', spec.key], fileLimitFor(n), [...process.execArgv, '--expose-gc'], mallocEnv(options.malloc)))
   try {
     const { port } = await firstMessage<{ port: number }>(server)
     const before = await serverMemory(server)
@@ -123,7 +147,8 @@ async function measureServer(spec: ServerSpec, index: number, options: Options):
       await sleep(1000)
       const idle = await serverMemory(server)
       const echo = await all<PhaseReport>({ kind: 'echo' })
-      await sleep(1000)
+      // A server that releases idle engines has them released by now (its sweep: within twice its time).
+      await sleep(spec.releaseAfter === undefined ? 1000 : 2 * spec.releaseAfter + 500)
       const echoed = await serverMemory(server)
       await all({ kind: 'start' })
       await sleep(options.seconds * 1000)
@@ -148,7 +173,7 @@ async function measureServer(spec: ServerSpec, index: number, options: Options):
 type Phase = 'idle' | 'echoed' | 'traffic'
 const phaseTitles: Record<Phase, string> = {
   idle: '(1) idle: N connections upgraded, never used',
-  echoed: '(2) after one checksummed echo on every connection, idle again',
+  echoed: '(2) after one checksummed echo on every connection, idle again (1 s; 4.5 s for --release-after 2000)',
   traffic: '(3) under steady traffic: 1 message/s per connection',
 }
 
@@ -188,15 +213,19 @@ function printTables(runs: ServerRun[], options: Options): void {
     return [run.label, mib(before.rss), mib(closed.rss), `${(closed.rss / before.rss).toFixed(2)}x`, mib(before.heapUsed), mib(closed.heapUsed), mib(before.external), mib(closed.external)]
   }))
   console.log(`\nchecks: every echo checksummed (FNV-1a of the text sent against the text echoed, in order); traffic for ${options.seconds} s\n`)
-  table(['server', 'open', 'failed', 'echo once ok', 'traffic sent', 'skipped (busy)', 'echoed', 'mismatched', 'unexpected', 'left', 'errors', 'latency mean/max ms', 'closed clean', 'cut'], runs.map((run) => {
+  table(['server', 'open', 'failed', 'echo once ok', 'traffic sent', 'skipped (busy)', 'echoed', 'mismatched', 'unexpected', 'left', 'errors', 'latency mean/max ms', 'closed clean', 'cut', 'server CPU (traffic)'], runs.map((run) => {
     const t = run.traffic
+    // The server's CPU between its measurements before and during the traffic: share of one core, and per message echoed.
+    const { echoed: start, traffic: end } = run.memory
+    const cpu = end.cpuMicros - start.cpuMicros
+    const serverCpu = `${((100 * cpu) / (end.atMicros - start.atMicros)).toFixed(0)}% · ${(cpu / Math.max(1, t.echoed)).toFixed(0)} µs/msg`
     const echoed = run.echo.echoed + t.echoed
     const mismatched = run.echo.mismatched + t.mismatched
     return [
       run.label, String(run.open.opened), String(run.open.failed), `${run.echo.echoed}/${run.echo.sent}`, String(t.sent), String(t.skipped), String(t.echoed),
       String(mismatched), String(run.echo.unexpected + t.unexpected + run.close.unexpected), String(run.echo.outstanding + t.outstanding),
       String(run.echo.errors + t.errors + run.close.errors), `${(t.latencySumMs / Math.max(1, t.echoed + t.mismatched)).toFixed(1)}/${t.latencyMaxMs.toFixed(0)}`,
-      String(run.close.clean), String(run.close.cut),
+      String(run.close.clean), String(run.close.cut), serverCpu,
     ].map((cell, i) => (i === 7 && echoed > 0 && mismatched > 0 ? `${cell} !` : cell))
   }))
 }
@@ -210,7 +239,7 @@ if (process.argv[2] === '--serve') {
   const options = parseOptions()
   const tree = sourceTree() // at the start: what the servers load (the packages' dist, built from it by pnpm build)
   const started = performance.now()
-  console.error(`connections: ${options.connections} per server, traffic ${options.seconds} s, ${options.servers.length} servers`)
+  console.error(`connections: ${options.connections} per server, traffic ${options.seconds} s, ${options.servers.length} servers, malloc ${options.malloc}`)
   const runs: ServerRun[] = []
   const failures: { key: string; error: string }[] = []
   for (const spec of options.servers) {
@@ -222,13 +251,13 @@ if (process.argv[2] === '--serve') {
       console.error(`  ${spec.key}: FAILED: ${(error as Error).message}`)
     }
     // Saved after each server too, so that an interrupted run keeps what it measured.
-    writeResult('connections', { connections: options.connections, seconds: options.seconds, tree, runs, failures, partial: true })
+    writeResult('connections', { connections: options.connections, seconds: options.seconds, malloc: options.malloc, tree, runs, failures, partial: true })
   }
   console.log(`\nconnections: ${options.connections} WebSocket connections per server, each server alone in its own process; `
-    + `memory measured by the server after GC; wall time ${((performance.now() - started) / 1000).toFixed(0)} s`)
+    + `the servers' malloc: ${options.malloc}; memory measured by the server after GC; wall time ${((performance.now() - started) / 1000).toFixed(0)} s`)
   console.log(`source: ${tree.commit}${tree.uncommitted.length === 0 ? '' : ` with uncommitted changes in ${tree.uncommitted.map((line) => line.slice(3)).join(', ')}`}`)
   printTables(runs, options)
   for (const failure of failures) console.log(`\nFAILED: ${failure.key}: ${failure.error}`)
-  writeResult('connections', { connections: options.connections, seconds: options.seconds, tree, runs, failures })
+  writeResult('connections', { connections: options.connections, seconds: options.seconds, malloc: options.malloc, tree, runs, failures })
   if (failures.length > 0) process.exitCode = 1
 }

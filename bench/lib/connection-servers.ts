@@ -1,7 +1,7 @@
 // The servers the scale benchmark measures, and how each starts in its own process: the floor
 // (node:net holding sockets, no WebSocket), the examples echo.ts and deflate-echo.ts as they
 // ship (deflate-echo.ts with each engine, with and without context takeover), the same deflate
-// echo at threshold 0 (deflate-echo-threshold.ts), and ws's WebSocketServer (bufferutil
+// echo at threshold 0 (deflate-echo-threshold.ts), deflate-echo.ts with --release-after, and ws's WebSocketServer (bufferutil
 // loaded, as bench runs it) plain and with perMessageDeflate at the same settings.
 import { once } from 'node:events'
 import { serveFloorEcho } from './floor-server.js'
@@ -18,6 +18,8 @@ export interface ServerSpec {
   takeover: boolean
   /** 'default' is each library's own: ours 128 B (ws-flate's defaultThreshold), ws's 1024 B. */
   threshold: 'default' | 0
+  /** deflate-echo.ts's --release-after: an idle connection's engines released after this many ms. */
+  releaseAfter?: number
   versus: string | null
 }
 
@@ -44,6 +46,12 @@ export const serverSpecs: ServerSpec[] = [
   { key: 'ws', label: 'ws WebSocketServer', family: 'ws', takeover: false, threshold: 'default', versus: null },
   ...deflateSpecs('default'),
   ...deflateSpecs(0),
+  // Context takeover with idle engines released (--release-after 2000): released before the
+  // idle phase after the echo is measured (it waits 2 × 2 s + 0.5 s for these), never between
+  // messages at 1 message/s.
+  ...(['zlib', 'fflate'] as const).map((engine): ServerSpec => ({
+    key: `deflate-${engine}-release`, label: `deflate-echo.ts ${engine} (takeover, default threshold, --release-after 2000)`, family: 'deflate', engine, takeover: true, threshold: 'default', releaseAfter: 2000, versus: 'ws-deflate',
+  })),
 ]
 
 /**
@@ -59,7 +67,7 @@ export async function serveSpec(spec: ServerSpec): Promise<number> {
       return serveExample('echo.ts', [])
     case 'deflate':
       if (spec.threshold === 0) return serveDeflateEcho({ engine: spec.engine!, noContextTakeover: !spec.takeover, threshold: 0 })
-      return serveExample('deflate-echo.ts', ['--engine', spec.engine!, ...(spec.takeover ? [] : ['--no-context-takeover'])])
+      return serveExample('deflate-echo.ts', ['--engine', spec.engine!, ...(spec.takeover ? [] : ['--no-context-takeover']), ...(spec.releaseAfter === undefined ? [] : ['--release-after', String(spec.releaseAfter)])])
     case 'ws':
     case 'ws-deflate': {
       const perMessageDeflate = spec.family === 'ws' ? false : {

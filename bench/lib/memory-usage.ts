@@ -5,13 +5,19 @@
 import type { ChildProcess } from 'node:child_process'
 import { request } from './child-request.js'
 
-/** Memory is one measurement of a process, in bytes (process.memoryUsage() after GC). */
-export interface Memory { rss: number; heapUsed: number; external: number; arrayBuffers: number }
+/**
+ * Memory is one measurement of a process, in bytes (process.memoryUsage() after GC), with the
+ * CPU time it had used (user + system, µs) and when (µs on its own clock), both taken just
+ * before the collections: two measurements give its CPU share in between.
+ */
+export interface Memory { rss: number; heapUsed: number; external: number; arrayBuffers: number; cpuMicros: number; atMicros: number }
 
 /** memoryAfterGc collects garbage until the heap stops shrinking (at most 4 full collections, a turn of the event loop apart) and measures. */
 export async function memoryAfterGc(): Promise<Memory> {
   const gc = (globalThis as { gc?: () => void }).gc
   if (gc === undefined) throw new Error('run the server with node --expose-gc')
+  const cpu = process.cpuUsage()
+  const atMicros = performance.now() * 1000
   let last = Infinity
   for (let i = 0; i < 4; i++) {
     gc()
@@ -21,7 +27,7 @@ export async function memoryAfterGc(): Promise<Memory> {
     last = used
   }
   const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage()
-  return { rss, heapUsed, external, arrayBuffers }
+  return { rss, heapUsed, external, arrayBuffers, cpuMicros: cpu.user + cpu.system, atMicros }
 }
 
 /** reportMemory sends the parent this server's `port`, then answers each 'memory' message with {@link memoryAfterGc}. It exits when the parent goes. */
