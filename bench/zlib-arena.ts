@@ -7,17 +7,21 @@
 // runs on libuv's threadpool, whose threads have arenas of their own, which glibc can shrink.
 // Here, in a fresh process per mode, 3,000 compressors are made, each fed one message (first
 // write synchronous, or asynchronous), with a small long-lived buffer made after each, then all
-// closed: RSS before, at the peak and after close and GC, per C allocator setting.
+// closed: RSS before, at the peak and after close and GC, per C allocator setting. The third
+// mode is ws-flate's PerMessageDeflate with context takeover on the zlib engine, which makes
+// its compressor off the main thread: two messages each, the second once it is ready.
 //
 //   pnpm --filter bench run zlib-arena
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import * as zlib from 'node:zlib'
+import { PerMessageDeflate } from '@ws-toolkit/ws-flate'
+import { zlibEngine } from '@ws-toolkit/ws-flate/zlib'
 import { table, writeResult } from './lib/measure.js'
 
 const count = 3000
-type Mode = 'sync' | 'async'
+type Mode = 'sync' | 'async' | 'PerMessageDeflate'
 interface Result { mode: Mode; malloc: string; before: number; peak: number; after: number }
 
 /** ZlibHandle is the binding under a node:zlib stream, as ws-flate's zlib engine drives it. */
@@ -31,6 +35,22 @@ async function measureHere(mode: Mode): Promise<Omit<Result, 'mode' | 'malloc'>>
   const out = Buffer.alloc(1024)
   const streams: zlib.DeflateRaw[] = []
   const kept: Buffer[] = []
+  if (mode === 'PerMessageDeflate') {
+    const takeover = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 }
+    const connections = Array.from({ length: count }, () => new PerMessageDeflate(takeover, 'server', { engine: zlibEngine }))
+    for (const connection of connections) {
+      connection.deflater.compress(message)
+      kept.push(Buffer.allocUnsafeSlow(200))
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500)) // the compressors are made on the threadpool meanwhile
+    for (const connection of connections) connection.deflater.compress(message)
+    const peak = mib()
+    for (const connection of connections) connection.close()
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    ;(globalThis as { gc?: () => void }).gc?.()
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    return { before, peak, after: mib() }
+  }
   for (let i = 0; i < count; i++) {
     const stream = zlib.createDeflateRaw({ windowBits: 15, memLevel: 8 })
     stream.on('data', () => {})
@@ -61,12 +81,12 @@ if (process.argv[2] === '--child') {
   const self = fileURLToPath(import.meta.url)
   const rows: Result[] = []
   for (const [malloc, env] of Object.entries(mallocs)) {
-    for (const mode of ['sync', 'async'] as Mode[]) {
+    for (const mode of ['sync', 'async', 'PerMessageDeflate'] as Mode[]) {
       const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', self, '--child', mode], { encoding: 'utf8', env: { ...process.env, ...env } })
       rows.push({ mode, malloc, ...(JSON.parse(out) as Omit<Result, 'mode' | 'malloc'>) })
     }
   }
-  console.log(`RSS, MiB: ${count} node:zlib compressors (15 bits, memLevel 8), first write synchronous (ws-flate's zlib engine) or asynchronous (ws), then closed${existsSync(jemalloc) ? '' : ` (jemalloc rows: apt-get install libjemalloc2)`}\n`)
+  console.log(`RSS, MiB: ${count} node:zlib compressors (15 bits, memLevel 8), first write synchronous (on the main thread) or asynchronous (ws's way), or ${count} PerMessageDeflate with context takeover on the zlib engine, then closed${existsSync(jemalloc) ? '' : ` (jemalloc rows: apt-get install libjemalloc2)`}\n`)
   table(['C allocator', 'first write', 'before', 'peak', 'after close + GC', 'after / before'], rows.map((r) => [r.malloc, r.mode, r.before.toFixed(0), r.peak.toFixed(0), r.after.toFixed(0), `${(r.after / r.before).toFixed(2)}x`]))
   writeResult('zlib-arena', rows)
 }

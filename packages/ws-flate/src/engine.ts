@@ -93,6 +93,13 @@ export interface DeflateEngine {
   readonly minWindowBits: number
   /** createDeflater returns a new raw compressor held to `options`: window, context takeover, level. */
   createDeflater(options: DeflaterOptions): RawDeflater
+  /**
+   * createDeflaterOffThread, where the engine has it, makes a compressor like
+   * `createDeflater` whose memory is allocated off the main thread, which the C allocator can
+   * give back to the system once it is freed (the zlib engine: on libuv's threadpool). It
+   * resolves when the compressor is ready; until then, compress with another. Optional.
+   */
+  createDeflaterOffThread?(options: DeflaterOptions): Promise<RawDeflater>
   /** createInflater returns a new raw decompressor for the peer's window and context takeover in `options`. */
   createInflater(options: InflaterOptions): RawInflater
 }

@@ -6,6 +6,7 @@ import { idleSweep, type IdleSweep, type Releasable } from './idle-sweep.js'
 import { checkLevel, checkMemLevel } from './level.js'
 import { MessageDeflater } from './message-deflater.js'
 import { MessageInflater } from './message-inflater.js'
+import { OffThreadDeflater } from './off-thread-deflater.js'
 import type { DeflateAgreement } from './negotiation.js'
 
 /** PerMessageDeflateOptions configures a {@link PerMessageDeflate}; every field is optional. */
@@ -23,8 +24,11 @@ export interface PerMessageDeflateOptions {
   /**
    * In a direction without context takeover, borrow the engine for each message from the
    * process's shared pool ({@link sharedDeflaters}, {@link sharedInflaters}) and give it back
-   * after, so an idle connection holds no engine: true by default. False gives the connection
-   * engines of its own, made on first use.
+   * after, so an idle connection holds no engine: true by default. With context takeover and
+   * an engine that can make compressors off the main thread (the zlib engine), the
+   * connection's compressor is made that way ({@link OffThreadDeflater}), so its memory goes
+   * back to the system after close, and messages borrow from the pool until it is ready. False
+   * gives the connection engines of its own, made on the main thread on first use.
    */
   shareEngines?: boolean | undefined
   /**
@@ -89,7 +93,16 @@ export class PerMessageDeflate implements Releasable {
         sweep?.watch(this)
         return create()
       })
-    const deflaters = own.keepContext || !shareEngines ? kept(() => engine.createDeflater({ ...own, level, memLevel })) : sharedDeflaters(engine, { windowBits: own.windowBits, level, memLevel })
+    const ownDeflater = () => engine.createDeflater({ ...own, level, memLevel })
+    const shared = () => sharedDeflaters(engine, { windowBits: own.windowBits, level, memLevel })
+    const offThread = engine.createDeflaterOffThread?.bind(engine)
+    const deflaters = !shareEngines
+      ? kept(ownDeflater)
+      : !own.keepContext
+        ? shared()
+        : offThread === undefined
+          ? kept(ownDeflater)
+          : kept(() => new OffThreadDeflater(() => offThread({ ...own, level, memLevel }), ownDeflater, shared()))
     const inflaters = peer.keepContext || !shareEngines ? kept(() => engine.createInflater(peer)) : sharedInflaters(engine, peer)
     this.deflater = new MessageDeflater(deflaters, { keepContext: own.keepContext, threshold })
     this.inflater = new MessageInflater(inflaters, { maxMessageSize })

@@ -98,14 +98,41 @@ export class NativeStream {
   }
 }
 
+/** deflateStream checks `options` and opens a raw deflate stream for them (zlib allocates its state at the first write). */
+function deflateStream(zlib: ZlibModule, options: DeflaterOptions): Zlib.DeflateRaw {
+  if (options.windowBits < 9) throw new RangeError('the zlib engine cannot limit its window below 9 bits: negotiate with minWindowBits 9')
+  checkLevel(options.level)
+  checkMemLevel(options.memLevel)
+  return zlib.createDeflateRaw({ level: options.level ?? 6, windowBits: options.windowBits, memLevel: options.memLevel ?? 8, chunkSize: minChunk })
+}
+
+/**
+ * deflaterOffThread makes a compressor whose zlib state is allocated on libuv's threadpool:
+ * node:zlib allocates a stream's state at its first write, in the writing thread, and an
+ * asynchronous write runs on the threadpool, whose threads have C allocator arenas of their
+ * own that glibc gives back to the system when the state is freed; state allocated on the
+ * main thread stays in the process after close (bench/zlib-arena.ts). The first write is an
+ * empty sync flush (an empty stored block, discarded): the stream then starts the next
+ * message on a byte boundary, as a new one would.
+ */
+function deflaterOffThread(zlib: ZlibModule, options: DeflaterOptions): Promise<RawDeflater> {
+  const stream = deflateStream(zlib, options)
+  return new Promise((resolve, reject) => {
+    const failed = (error: Error) => reject(error)
+    stream.once('error', failed)
+    stream.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+      stream.off('error', failed)
+      if (stream.destroyed) reject(new Error('zlib engine: the stream closed while it was being made'))
+      else resolve(new ZlibDeflater(stream))
+    })
+  })
+}
+
 class ZlibDeflater implements RawDeflater {
   private readonly native: NativeStream
 
-  constructor(zlib: ZlibModule, options: DeflaterOptions) {
-    if (options.windowBits < 9) throw new RangeError('the zlib engine cannot limit its window below 9 bits: negotiate with minWindowBits 9')
-    checkLevel(options.level)
-    checkMemLevel(options.memLevel)
-    this.native = new NativeStream(zlib.createDeflateRaw({ level: options.level ?? 6, windowBits: options.windowBits, memLevel: options.memLevel ?? 8, chunkSize: minChunk }))
+  constructor(stream: Zlib.DeflateRaw) {
+    this.native = new NativeStream(stream)
   }
 
   /**
@@ -231,7 +258,7 @@ const problems = new WeakMap<ZlibModule, string | null>()
 export function problemOn(zlib: ZlibModule): string | null {
   let problem = problems.get(zlib)
   if (problem === undefined) {
-    const raw: Unchecked = { createDeflater: (options) => new ZlibDeflater(zlib, options), createInflater: (options) => new ZlibInflater(zlib, options) }
+    const raw: Unchecked = { createDeflater: (options) => new ZlibDeflater(deflateStream(zlib, options)), createInflater: (options) => new ZlibInflater(zlib, options) }
     problem = zlibProblem(raw)
     problems.set(zlib, problem)
   }
@@ -261,7 +288,10 @@ function checked(zlib: ZlibModule): void {
  * 15 bits and memLevel 8 (`memLevel` and smaller windows hold less), each inflater with
  * context takeover about 20 KiB of native memory plus the window it has inflated (up to
  * 32 KiB at 15 bits), and only that window after `release()`: call `close()` when a
- * connection ends (garbage collection frees them otherwise). Compression level 6 unless set. The same module gives the
+ * connection ends (garbage collection frees them otherwise). `createDeflaterOffThread`
+ * makes a compressor whose state is allocated on libuv's threadpool, which glibc gives back
+ * to the system after close (see `OffThreadDeflater`; `PerMessageDeflate` uses it
+ * for context takeover). Compression level 6 unless set. The same module gives the
  * same engine.
  */
 export function zlibEngineOn(zlib: ZlibModule): DeflateEngine {
@@ -270,7 +300,8 @@ export function zlibEngineOn(zlib: ZlibModule): DeflateEngine {
     engine = {
       name: 'zlib',
       minWindowBits: 9,
-      createDeflater: (options) => (checked(zlib), new ZlibDeflater(zlib, options)),
+      createDeflater: (options) => (checked(zlib), new ZlibDeflater(deflateStream(zlib, options))),
+      createDeflaterOffThread: async (options) => (checked(zlib), deflaterOffThread(zlib, options)),
       createInflater: (options) => (checked(zlib), new ZlibInflater(zlib, options)),
     }
     engines.set(zlib, engine)

@@ -3,7 +3,7 @@ import t from 'tap'
 t.test('the built package resolves through its exports map, and so does ws-core from it', async (t) => {
   const self = await import('@ws-toolkit/ws-flate')
   t.same(Object.keys(self).sort(), [
-    'EnginePool', 'EngineUnavailableError', 'IdleSweep', 'MessageDeflater', 'MessageInflater', 'PerMessageDeflate', 'acceptOffer', 'acceptResponse', 'agreementOf', 'compressFrame',
+    'EnginePool', 'EngineUnavailableError', 'IdleSweep', 'MessageDeflater', 'MessageInflater', 'OffThreadDeflater', 'PerMessageDeflate', 'acceptOffer', 'acceptResponse', 'agreementOf', 'compressFrame',
     'decompressFrame', 'defaultEngine', 'defaultMaxMessageSize', 'defaultPoolKeep', 'defaultThreshold', 'deflateNegotiator', 'deflateOffer', 'extensionName',
     'fflateEngine', 'formatParameters', 'idleSweep', 'lazySource', 'parseParameters', 'sharedDeflaters', 'sharedInflaters', 'syncTail',
   ])

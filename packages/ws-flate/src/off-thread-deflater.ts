@@ -1,0 +1,105 @@
+import type { RawDeflater } from './engine.js'
+import type { EnginePool } from './engine-source.js'
+
+/**
+ * OffThreadDeflater is a compressor with context takeover (RFC 7692 §7.1.1) whose engine is
+ * made off the main thread (`DeflateEngine.createDeflaterOffThread`), so that its memory goes
+ * back to the system when the connection closes. Until that engine is ready, each message is
+ * compressed whole by an engine lent from the process's pool of compressors without context
+ * (`lend`), reset and given back at its end; once ready, the engine is used from the next
+ * message on and keeps its context. Switching is valid at any message boundary: an engine
+ * that starts afresh refers to nothing sent before (a compressor may always choose not to
+ * refer back), so the peer's decompressor, which keeps its window, reads every message as
+ * ever. Only the messages sent before the engine is ready (usually the first) compress
+ * without the context of earlier ones. If making the engine fails, `create` makes one on the
+ * main thread at the next message (its error, if any, is thrown there). The pool owns the
+ * engines it lends; this compressor owns its own engine and closes it with `close()`.
+ */
+export class OffThreadDeflater implements RawDeflater {
+  private readonly make: () => Promise<RawDeflater>
+  private readonly create: () => RawDeflater
+  private readonly lend: EnginePool<RawDeflater>
+  /** The compressor's own engine, once made. */
+  private own: RawDeflater | null = null
+  /** The engine of the message in progress (own or lent); null between messages. */
+  private current: RawDeflater | null = null
+  private making = false
+  private failed = false
+  private closed = false
+
+  /**
+   * new OffThreadDeflater(make, create, lend) starts making its engine with `make` at its
+   * first message; `create` makes one on this thread if `make` fails; `lend` lends engines
+   * until then.
+   */
+  constructor(make: () => Promise<RawDeflater>, create: () => RawDeflater, lend: EnginePool<RawDeflater>) {
+    this.make = make
+    this.create = create
+    this.lend = lend
+  }
+
+  /** ready tells whether the compressor's own engine is made (for tests and benchmarks). */
+  get ready(): boolean {
+    return this.own !== null
+  }
+
+  write(data: Uint8Array, last: boolean): Uint8Array {
+    if (this.closed) throw new Error('compressor used after close()')
+    const raw = (this.current ??= this.engine())
+    const out = raw.write(data, last)
+    if (last) this.end()
+    return out
+  }
+
+  reset(): void {
+    this.own?.reset()
+    // A message abandoned half-way on a lent engine: the engine goes back reset.
+    if (this.current !== null && this.current !== this.own) this.end()
+    this.current = null
+  }
+
+  close(): void {
+    this.closed = true
+    if (this.current !== null && this.current !== this.own) this.current.close?.() // it may hold half a message: never lent again
+    this.current = null
+    this.own?.close?.()
+    this.own = null
+  }
+
+  /** engine picks the engine for a new message: its own when made, else a lent one (and the making starts). */
+  private engine(): RawDeflater {
+    if (this.own !== null) return this.own
+    if (this.failed) return (this.own = this.create())
+    if (!this.making) this.start()
+    return this.lend.take()
+  }
+
+  /** end finishes a message: a lent engine is reset and given back. */
+  private end(): void {
+    const raw = this.current
+    this.current = null
+    if (raw === null || raw === this.own) return
+    raw.reset()
+    this.lend.give(raw)
+  }
+
+  private start(): void {
+    this.making = true
+    let made: Promise<RawDeflater>
+    try {
+      made = this.make()
+    } catch {
+      this.failed = true
+      return
+    }
+    made.then(
+      (raw) => {
+        if (this.closed) raw.close?.()
+        else this.own = raw
+      },
+      () => {
+        this.failed = true
+      },
+    )
+  }
+}

@@ -1,0 +1,117 @@
+import t from 'tap'
+import * as zlib from 'node:zlib'
+import { EnginePool, OffThreadDeflater, type RawDeflater, syncTail } from '../src/index.js'
+import { zlibEngine } from '../src/zlib.js'
+
+const options = { windowBits: 15, keepContext: true }
+const turn = () => new Promise((resolve) => setTimeout(resolve, 1))
+
+/** messages are realistic JSON updates that repeat one another. */
+const messages = Array.from({ length: 40 }, (_, i) => Buffer.from(JSON.stringify({ kind: 'update', seq: i, rows: Array.from({ length: 3 + (i % 9) }, (_, j) => ({ id: j, symbol: 'EURUSD', bid: (i + j) / 7 })) })))
+
+/** inflateAll inflates messages in order with one node:zlib stream kept across them, as a peer with context takeover does. */
+async function inflateAll(payloads: Buffer[], windowBits = 15): Promise<string[]> {
+  const peer = zlib.createInflateRaw({ windowBits })
+  const out: string[] = []
+  for (const payload of payloads) {
+    const chunks: Buffer[] = []
+    const take = (chunk: Buffer) => chunks.push(chunk)
+    peer.on('data', take)
+    peer.write(Buffer.concat([payload, syncTail]))
+    await new Promise<void>((resolve) => peer.flush(zlib.constants.Z_SYNC_FLUSH, () => resolve()))
+    peer.off('data', take)
+    out.push(Buffer.concat(chunks).toString())
+  }
+  peer.close()
+  return out
+}
+
+/** strip removes the sync flush's tail from a whole message's output (RFC 7692 §7.2.1). */
+function strip(out: Uint8Array): Buffer {
+  return Buffer.from(out.subarray(0, out.length - 4))
+}
+
+t.test('the zlib engine makes a compressor off the main thread that compresses exactly as one made on it', async (t) => {
+  for (const windowBits of [9, 12, 15]) {
+    const sync = zlibEngine.createDeflater({ windowBits, keepContext: true })
+    const offThread = await zlibEngine.createDeflaterOffThread!({ windowBits, keepContext: true })
+    for (const message of messages.slice(0, 10)) t.same(Buffer.from(offThread.write(message, true)), Buffer.from(sync.write(message, true)))
+    offThread.reset()
+    sync.reset()
+    t.same(Buffer.from(offThread.write(messages[0]!, true)), Buffer.from(sync.write(messages[0]!, true)), `${windowBits} bits: the same after reset`)
+    sync.close!()
+    offThread.close!()
+  }
+  await t.rejects(zlibEngine.createDeflaterOffThread!({ windowBits: 15, keepContext: true, level: 1.5 }), RangeError)
+})
+
+t.test('OffThreadDeflater lends engines until its own is made, then keeps its context; every message reads on one peer stream', async (t) => {
+  const lend = new EnginePool(() => zlibEngine.createDeflater({ windowBits: 15, keepContext: false }))
+  for (const pattern of ['await none', 'await every 3rd', 'await each']) {
+    const deflater = new OffThreadDeflater(() => zlibEngine.createDeflaterOffThread!(options), () => zlibEngine.createDeflater(options), lend)
+    const payloads: Buffer[] = []
+    let lentMessages = 0
+    for (const [i, message] of messages.entries()) {
+      if (!deflater.ready) lentMessages++
+      if (i % 5 === 4) {
+        // In two fragments, with a wait between them: a message ends on the engine it started on.
+        const head = Buffer.from(deflater.write(message.subarray(0, 10), false))
+        await turn()
+        payloads.push(Buffer.concat([head, strip(deflater.write(message.subarray(10), true))]))
+      } else {
+        payloads.push(strip(deflater.write(message, true)))
+      }
+      if (pattern === 'await each' || (pattern === 'await every 3rd' && i % 3 === 0)) await turn()
+    }
+    for (let i = 0; i < 200 && !deflater.ready; i++) await turn()
+    t.ok(deflater.ready, `${pattern}: its own engine is made`)
+    t.ok(lentMessages >= 1, `${pattern}: ${lentMessages} message(s) on lent engines first`)
+    t.same(await inflateAll(payloads), messages.map(String), `${pattern}: the peer reads every message`)
+    const alone = strip(zlibEngine.createDeflater(options).write(messages[1]!, true))
+    deflater.write(messages[1]!, true)
+    t.ok(strip(deflater.write(messages[1]!, true)).length < alone.length / 2, 'with its own engine, a message refers back to the one before')
+    deflater.close()
+  }
+  t.ok(lend.idle >= 1 && lend.idle <= 4, 'lent engines went back to the pool')
+  lend.trim()
+})
+
+t.test('OffThreadDeflater: closed while its engine is being made, it closes it; a failed making falls back to one made here', async (t) => {
+  let closed = 0
+  const counted = (raw: RawDeflater): RawDeflater => ({ write: (d, l) => raw.write(d, l), reset: () => raw.reset(), close: () => (closed++, raw.close?.()) })
+  const lend = new EnginePool(() => zlibEngine.createDeflater({ windowBits: 15, keepContext: false }))
+  const early = new OffThreadDeflater(() => zlibEngine.createDeflaterOffThread!(options).then(counted), () => zlibEngine.createDeflater(options), lend)
+  early.write(messages[0]!, true)
+  early.close()
+  for (let i = 0; i < 200 && closed === 0; i++) await turn()
+  t.equal(closed, 1, 'the engine made after close() is closed')
+  t.throws(() => early.write(messages[0]!, true), /after close/)
+
+  let created = 0
+  const failing = new OffThreadDeflater(() => Promise.reject(new Error('no threadpool')), () => (created++, zlibEngine.createDeflater(options)), lend)
+  const first = strip(failing.write(messages[0]!, true))
+  await turn()
+  const second = strip(failing.write(messages[0]!, true))
+  const third = strip(failing.write(messages[0]!, true))
+  t.equal(created, 1, 'made on this thread at the next message')
+  t.ok(third.length < second.length / 2, 'and keeps its context from there')
+  t.same(await inflateAll([first, second, third]), [0, 0, 0].map(() => String(messages[0])))
+  failing.close()
+
+  const throwing = new OffThreadDeflater(() => { throw new Error('cannot') }, () => zlibEngine.createDeflater(options), lend)
+  t.same(await inflateAll([strip(throwing.write(messages[2]!, true)), strip(throwing.write(messages[2]!, true))]), [String(messages[2]), String(messages[2])], 'a make that throws is a failed make')
+  throwing.close()
+  lend.trim()
+})
+
+t.test('OffThreadDeflater.reset() mid-message on a lent engine gives it back reset; the next message starts afresh', async (t) => {
+  const lend = new EnginePool(() => zlibEngine.createDeflater({ windowBits: 15, keepContext: false }))
+  const deflater = new OffThreadDeflater(() => new Promise<RawDeflater>(() => {}), () => zlibEngine.createDeflater(options), lend) // never made
+  deflater.write(messages[3]!, false)
+  t.equal(lend.idle, 0, 'the lent engine is held during its message')
+  deflater.reset()
+  t.equal(lend.idle, 1, 'given back at reset()')
+  t.same(await inflateAll([strip(deflater.write(messages[4]!, true))]), [String(messages[4])])
+  deflater.close()
+  lend.trim()
+})
