@@ -3,9 +3,10 @@
 // one piece) and a BatchWriter sends the answers of one tick in one socket write. No streams,
 // no promises per message. While the peer does not read, the socket is paused, so memory
 // stays bounded. With a compressor and a decompressor (deflate-echo.ts), messages are
-// decompressed as they arrive and compressed as they are written.
+// decompressed as they arrive and compressed as they are written. The handler is a class, not
+// an object of closures: what a connection holds between messages is the least it can be.
 import type { Duplex } from 'node:stream'
-import { BatchWriter, type DataReader, type MessageCompressor, type MessageDecompressor, readClientData } from '@ws-toolkit/ws-util'
+import { BatchWriter, type DataHandler, type DataReader, type MessageCompressor, type MessageDecompressor, readClientData } from '@ws-toolkit/ws-util'
 
 export interface EchoOptions {
   compressor?: MessageCompressor | undefined
@@ -14,19 +15,43 @@ export interface EchoOptions {
   onClose?(reason: Error, messages: number): void
 }
 
+/**
+ * Echo is one connection's handler: its methods are on the prototype, so a connection costs
+ * this one object (no closures, no scope kept alive per connection).
+ */
+class Echo implements DataHandler {
+  messages = 0
+  private readonly socket: Duplex
+  private readonly writer: BatchWriter
+  private readonly onEnd: EchoOptions['onClose']
+
+  constructor(socket: Duplex, writer: BatchWriter, onEnd: EchoOptions['onClose']) {
+    this.socket = socket
+    this.writer = writer
+    this.onEnd = onEnd
+  }
+
+  onMessage(opCode: number, data: Uint8Array): void {
+    this.messages++
+    const socket = this.socket
+    if (!this.writer.writeMessage(opCode, data) && !socket.isPaused()) {
+      socket.pause()
+      socket.once('drain', resume)
+    }
+  }
+
+  onClose(reason: Error): void {
+    this.onEnd?.(reason, this.messages)
+  }
+}
+
+/** resume is the one 'drain' listener every paused socket shares (it runs with the socket as `this`). */
+function resume(this: Duplex): void {
+  this.resume()
+}
+
 /** echoMessages echoes every message on `socket`; the reader it returns can close the connection. */
 export function echoMessages(socket: Duplex, head: Uint8Array, options: EchoOptions = {}): DataReader {
   const writer = new BatchWriter(socket, { side: 'server', compressor: options.compressor })
-  const resume = () => socket.resume()
-  let messages = 0
-  return readClientData(socket, head, {
-    onMessage(opCode, data) {
-      messages++
-      if (!writer.writeMessage(opCode, data) && !socket.isPaused()) {
-        socket.pause()
-        socket.once('drain', resume)
-      }
-    },
-    onClose: (reason) => options.onClose?.(reason, messages),
-  }, { writer, decompressor: options.decompressor })
+  return readClientData(socket, head, new Echo(socket, writer, options.onClose), { writer, decompressor: options.decompressor })
 }
