@@ -9,7 +9,6 @@ const reasonPhrases: Record<number, string> = {
 }
 
 /**
-/**
  * Fields a user may not add to a handshake response: the framing of the message (RFC 7230
  * §3.3, a second Content-Length or a Transfer-Encoding would make proxies misread it) and the
  * fields the handshake itself writes (RFC 6455 §4.2.2).
