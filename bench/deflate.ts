@@ -61,11 +61,16 @@ async function serve(kind: Kind): Promise<void> {
   reportUsage(await serveExample('deflate-echo.ts', ['--engine', engine, ...(level === undefined ? [] : ['--level', level])]))
 }
 
-/** compressedStream is what a browser would send: each message compressed after the ones before it (context takeover), masked. */
+/**
+ * compressedStream is what a browser would send: each message compressed after the ones
+ * before it (context takeover), masked. The compressor is made at once (`offThread: false`):
+ * made off the main thread, it would not be ready while this loop runs and the stream would
+ * have no context.
+ */
 async function compressedStream(count: number): Promise<Uint8Array[]> {
   const { PerMessageDeflate } = await import('@ws-toolkit/ws-flate')
   const { zlibEngine } = await import('@ws-toolkit/ws-flate/zlib')
-  const client = new PerMessageDeflate({ serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 }, 'client', { engine: zlibEngine, threshold: 0 })
+  const client = new PerMessageDeflate({ serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 }, 'client', { engine: zlibEngine, threshold: 0, offThread: false })
   return jsonMessages(count, 1024).map((message) => {
     const frame = newTextFrame(new Uint8Array(client.deflater.compress(message)!))
     frame.header.rsv = Rsv1

@@ -4,8 +4,8 @@
 // each, and reports RSS, external (zlib's native memory, which Node counts there) and JS heap
 // plus ArrayBuffers per engine, against the same process before. Node's zlib for comparison:
 // what `ws` holds per direction with context takeover is one such zlib stream. Rows marked
-// "released" call release() after the message (what `releaseAfter` does to an idle connection):
-// what a connection with context takeover holds between messages then.
+// "released" call release() on all 200 once all are made and used (what `releaseAfter` does to
+// idle connections): what they hold then, and what the process keeps of what they freed.
 //
 //   pnpm --filter bench run engine-memory
 import { execFileSync } from 'node:child_process'
@@ -18,7 +18,7 @@ const count = 200
 const engines: Record<string, DeflateEngine> = { zlib: zlibEngine, fflate: fflateEngine }
 
 /** Setting is one configuration measured in a child of its own. */
-interface Setting { engine: string; side: 'deflater' | 'inflater'; windowBits: number; memLevel?: number; released?: boolean }
+interface Setting { engine: string; side: 'deflater' | 'inflater'; windowBits: number; memLevel?: number; released?: boolean; offThread?: boolean }
 
 /** Cost is what one engine of a setting holds, in bytes. */
 interface Cost { rss: number; external: number; js: number }
@@ -39,25 +39,28 @@ function usage(): Cost {
 }
 
 /** measureHere runs one setting in this process and returns the cost per engine. */
-function measureHere(setting: Setting): Cost {
+async function measureHere(setting: Setting): Promise<Cost> {
   const engine = engines[setting.engine]!
   const payload = message()
   const compressed = new MessageDeflater(engine.createDeflater({ windowBits: 15, keepContext: true }), { keepContext: true }).compress(payload)!.slice()
   const before = usage()
-  const held: { close(): void }[] = []
+  const held: { close(): void; release(): boolean }[] = []
   for (let i = 0; i < count; i++) {
     if (setting.side === 'deflater') {
-      const deflater = new MessageDeflater(lazySource(() => engine.createDeflater({ windowBits: setting.windowBits, keepContext: true, memLevel: setting.memLevel })), { keepContext: true })
+      const options = { windowBits: setting.windowBits, keepContext: true, memLevel: setting.memLevel }
+      // Off the main thread: made on libuv's threadpool (the zlib engine), as PerMessageDeflate does with context takeover.
+      const raw = setting.offThread === true ? await engine.createDeflaterOffThread!(options) : null
+      const deflater = new MessageDeflater(lazySource(() => raw ?? engine.createDeflater(options)), { keepContext: true })
       deflater.compress(payload)
-      if (setting.released === true && !deflater.release()) throw new Error('not released')
       held.push(deflater)
     } else {
       const inflater = new MessageInflater(lazySource(() => engine.createInflater({ windowBits: setting.windowBits, keepContext: true })))
       inflater.inflate(compressed)
-      if (setting.released === true && !inflater.release()) throw new Error('not released')
       held.push(inflater)
     }
   }
+  // Released only once all are made, as connections are: what each gives back, not what the next reuses.
+  if (setting.released === true) for (const engine of held) if (!engine.release()) throw new Error('not released')
   const after = usage()
   const cost = { rss: (after.rss - before.rss) / count, external: (after.external - before.external) / count, js: (after.js - before.js) / count }
   for (const engine of held) engine.close()
@@ -71,6 +74,7 @@ function settings(): Setting[] {
   for (const memLevel of [1, 6, 8, 9]) list.push({ engine: 'fflate', side: 'deflater', windowBits: 15, memLevel })
   for (const windowBits of [9, 12, 15]) list.push({ engine: 'zlib', side: 'inflater', windowBits })
   list.push({ engine: 'fflate', side: 'inflater', windowBits: 15 })
+  list.push({ engine: 'zlib', side: 'deflater', windowBits: 15, memLevel: 8, offThread: true }, { engine: 'zlib', side: 'deflater', windowBits: 15, memLevel: 8, offThread: true, released: true })
   list.push({ engine: 'zlib', side: 'deflater', windowBits: 15, memLevel: 8, released: true }, { engine: 'fflate', side: 'deflater', windowBits: 15, memLevel: 9, released: true })
   for (const windowBits of [9, 12, 15]) list.push({ engine: 'zlib', side: 'inflater', windowBits, released: true })
   list.push({ engine: 'fflate', side: 'inflater', windowBits: 15, released: true })
@@ -80,7 +84,7 @@ function settings(): Setting[] {
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`
 
 if (process.argv[2] === '--child') {
-  process.stdout.write(JSON.stringify(measureHere(JSON.parse(process.argv[3]!) as Setting)))
+  process.stdout.write(JSON.stringify(await measureHere(JSON.parse(process.argv[3]!) as Setting)))
 } else {
   const self = fileURLToPath(import.meta.url)
   const rows: (Setting & Cost)[] = []
@@ -91,7 +95,7 @@ if (process.argv[2] === '--child') {
   console.log(`Memory per engine (${count} per process, one 4 KiB JSON message through each, after GC):\n`)
   table(
     ['engine', 'side', 'window bits', 'memLevel', 'RSS', 'external', 'JS heap + ArrayBuffers'],
-    rows.map((r) => [r.engine, r.released === true ? `${r.side}, released` : r.side, String(r.windowBits), r.memLevel === undefined ? '-' : String(r.memLevel), kib(r.rss), kib(r.external), kib(r.js)]),
+    rows.map((r) => [r.engine, `${r.side}${r.offThread === true ? ', off-thread' : ''}${r.released === true ? ', released' : ''}`, String(r.windowBits), r.memLevel === undefined ? '-' : String(r.memLevel), kib(r.rss), kib(r.external), kib(r.js)]),
   )
   writeResult('engine-memory', rows)
 }

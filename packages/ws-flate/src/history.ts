@@ -39,6 +39,7 @@ export class History {
 
   /** compact keeps the window in a buffer of exactly its size until the next append (for an idle connection). */
   compact(): void {
+    if (this.buffer.length === this.end && this.end <= windowSize) return // compact already
     this.buffer = this.view().slice()
     this.end = this.buffer.length
   }

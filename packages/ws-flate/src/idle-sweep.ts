@@ -14,6 +14,8 @@ interface Entry {
   readonly ref: WeakRef<Releasable>
   /** The activity seen at the last sweep; NaN before the first. */
   seen: number
+  /** Released at that activity: nothing more to free until it changes. */
+  released: boolean
 }
 
 /**
@@ -42,7 +44,7 @@ export class IdleSweep {
   /** watch starts watching `item` (again, after `unwatch`; twice is once). */
   watch(item: Releasable): void {
     if (this.has(item)) return
-    const entry: Entry = { ref: new WeakRef(item), seen: Number.NaN }
+    const entry: Entry = { ref: new WeakRef(item), seen: Number.NaN, released: false }
     this.refs.add(entry)
     this.byItem.set(item, entry)
     if (this.timer === null) {
@@ -72,7 +74,8 @@ export class IdleSweep {
 
   /**
    * sweep looks at every watched connection once, as the timer does: those idle since the
-   * last sweep are released (and stay watched: they may be used again); those gone are dropped.
+   * last sweep are released, once (they stay watched: they may be used again, and are
+   * released again after that); those gone are dropped.
    */
   sweep(): void {
     for (const entry of this.refs) {
@@ -82,8 +85,17 @@ export class IdleSweep {
         continue
       }
       const activity = item.activity
-      if (activity === entry.seen) item.release()
-      entry.seen = activity
+      if (activity !== entry.seen) {
+        entry.seen = activity
+        entry.released = false
+      } else if (!entry.released) {
+        try {
+          entry.released = item.release()
+        } catch {
+          // A connection whose engine fails to close is its own problem: the sweep goes on.
+          entry.released = true
+        }
+      }
     }
     if (this.refs.size === 0) this.stop()
   }
@@ -96,7 +108,10 @@ export class IdleSweep {
 
 const sweeps = new Map<number, IdleSweep>()
 
-/** idleSweep is the process's sweep for `after` milliseconds, shared by every connection released after that long. */
+/**
+ * idleSweep is the process's sweep for `after` milliseconds, shared by every connection
+ * released after that long. Each distinct value has one for the process's life: use a few.
+ */
 export function idleSweep(after: number): IdleSweep {
   let sweep = sweeps.get(after)
   if (sweep === undefined) {

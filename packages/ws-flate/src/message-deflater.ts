@@ -3,6 +3,8 @@ import type { EngineSource } from './engine-source.js'
 
 /** emptyMessage is an empty message compressed (RFC 7692 §7.2.3.6): an empty stored block without its tail. */
 const emptyMessage = Uint8Array.of(0x00)
+/** emptyPiece is what an empty piece of a message compresses to before any byte: nothing yet. */
+const emptyPiece = new Uint8Array(0)
 
 /** MessageDeflaterOptions configures a {@link MessageDeflater}. */
 export interface MessageDeflaterOptions {
@@ -70,7 +72,16 @@ export class MessageDeflater {
     this.used++
     this.messageBytes += piece.length
     this.midMessage = !last
-    if (!last) return this.engine().write(piece, false)
+    if (!last) {
+      // Nothing to compress yet (empty pieces): no engine is taken for them.
+      if (this.messageBytes === 0) return emptyPiece
+      try {
+        return this.engine().write(piece, false)
+      } catch (error) {
+        this.drop()
+        throw error
+      }
+    }
     const empty = this.messageBytes === 0
     this.messageBytes = 0
     if (empty) {

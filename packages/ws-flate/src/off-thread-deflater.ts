@@ -2,18 +2,28 @@ import type { RawDeflater } from './engine.js'
 import type { EnginePool } from './engine-source.js'
 
 /**
+ * lentMessages is how many messages an {@link OffThreadDeflater} compresses on lent engines
+ * at most: if its own engine is not ready by then (a threadpool busy with other work), it
+ * makes one on the main thread, so a burst loses the context of at most this many.
+ */
+export const lentMessages = 8
+
+/**
  * OffThreadDeflater is a compressor with context takeover (RFC 7692 §7.1.1) whose engine is
  * made off the main thread (`DeflateEngine.createDeflaterOffThread`), so that its memory goes
  * back to the system when the connection closes. Until that engine is ready, each message is
- * compressed whole by an engine lent from the process's pool of compressors without context
+ * compressed by an engine lent from the process's pool of compressors without context
  * (`lend`), reset and given back at its end; once ready, the engine is used from the next
  * message on and keeps its context. Switching is valid at any message boundary: an engine
  * that starts afresh refers to nothing sent before (a compressor may always choose not to
  * refer back), so the peer's decompressor, which keeps its window, reads every message as
- * ever. Only the messages sent before the engine is ready (usually the first) compress
- * without the context of earlier ones. If making the engine fails, `create` makes one on the
- * main thread at the next message (its error, if any, is thrown there). The pool owns the
- * engines it lends; this compressor owns its own engine and closes it with `close()`.
+ * ever. The messages sent before the engine is ready compress without the context of earlier
+ * ones: the first message has none to use anyway, but a burst sent in the same turn of the
+ * event loop loses it, up to {@link lentMessages} messages, after which (or if making it
+ * fails) `create` makes the engine on the main thread (its error, if any, thrown there; one
+ * made off the thread later is closed). The pool owns the engines it lends; this compressor
+ * owns its own engine and closes it with `close()`. A lent engine that throws is closed, never
+ * given back.
  */
 export class OffThreadDeflater implements RawDeflater {
   private readonly make: () => Promise<RawDeflater>
@@ -26,6 +36,8 @@ export class OffThreadDeflater implements RawDeflater {
   private making = false
   private failed = false
   private closed = false
+  /** Messages compressed on lent engines so far. */
+  private lent = 0
 
   /**
    * new OffThreadDeflater(make, create, lend) starts making its engine with `make` at its
@@ -46,7 +58,17 @@ export class OffThreadDeflater implements RawDeflater {
   write(data: Uint8Array, last: boolean): Uint8Array {
     if (this.closed) throw new Error('compressor used after close()')
     const raw = (this.current ??= this.engine())
-    const out = raw.write(data, last)
+    let out: Uint8Array
+    try {
+      out = raw.write(data, last)
+    } catch (error) {
+      // A lent engine that failed may hold half a message or a sticky error: closed, not given back.
+      if (raw !== this.own) {
+        raw.close?.()
+        this.current = null
+      }
+      throw error
+    }
     if (last) this.end()
     return out
   }
@@ -69,8 +91,12 @@ export class OffThreadDeflater implements RawDeflater {
   /** engine picks the engine for a new message: its own when made, else a lent one (and the making starts). */
   private engine(): RawDeflater {
     if (this.own !== null) return this.own
-    if (this.failed) return (this.own = this.create())
+    if (this.failed || this.lent >= lentMessages) {
+      this.failed = true // one made off the thread from now on is not wanted
+      return (this.own = this.create())
+    }
     if (!this.making) this.start()
+    this.lent++
     return this.lend.take()
   }
 
@@ -94,7 +120,7 @@ export class OffThreadDeflater implements RawDeflater {
     }
     made.then(
       (raw) => {
-        if (this.closed) raw.close?.()
+        if (this.closed || this.own !== null) raw.close?.()
         else this.own = raw
       },
       () => {

@@ -27,10 +27,19 @@ export interface PerMessageDeflateOptions {
    * after, so an idle connection holds no engine: true by default. With context takeover and
    * an engine that can make compressors off the main thread (the zlib engine), the
    * connection's compressor is made that way ({@link OffThreadDeflater}), so its memory goes
-   * back to the system after close, and messages borrow from the pool until it is ready. False
-   * gives the connection engines of its own, made on the main thread on first use.
+   * back to the system after close, and messages borrow from the pool until it is ready (see
+   * `offThread`). False gives the connection engines of its own, made on the main thread on
+   * first use.
    */
   shareEngines?: boolean | undefined
+  /**
+   * With context takeover and `shareEngines`, make the compressor off the main thread where the
+   * engine can ({@link OffThreadDeflater}): true by default. Messages sent before it is ready
+   * (up to {@link lentMessages}; the first has no context to use anyway) compress without the
+   * context of earlier ones. False makes it on the main thread at the first message: every
+   * message has its context, and its memory stays in the process after close (glibc).
+   */
+  offThread?: boolean | undefined
   /**
    * Release the engines a connection keeps (with context takeover, or without `shareEngines`)
    * once it has compressed and inflated nothing for this many milliseconds (released between
@@ -69,7 +78,7 @@ export class PerMessageDeflate implements Releasable {
    * positive number of milliseconds, is a RangeError.
    */
   constructor(agreement: DeflateAgreement, side: Side, options: PerMessageDeflateOptions = {}) {
-    const { engine = defaultEngine(), level, memLevel, threshold = defaultThreshold, maxMessageSize, shareEngines = true, releaseAfter } = options
+    const { engine = defaultEngine(), level, memLevel, threshold = defaultThreshold, maxMessageSize, shareEngines = true, offThread = true, releaseAfter } = options
     checkLevel(level)
     checkMemLevel(memLevel)
     const server = side === 'server'
@@ -95,14 +104,14 @@ export class PerMessageDeflate implements Releasable {
       })
     const ownDeflater = () => engine.createDeflater({ ...own, level, memLevel })
     const shared = () => sharedDeflaters(engine, { windowBits: own.windowBits, level, memLevel })
-    const offThread = engine.createDeflaterOffThread?.bind(engine)
+    const makeOffThread = offThread ? engine.createDeflaterOffThread?.bind(engine) : undefined
     const deflaters = !shareEngines
       ? kept(ownDeflater)
       : !own.keepContext
         ? shared()
-        : offThread === undefined
+        : makeOffThread === undefined
           ? kept(ownDeflater)
-          : kept(() => new OffThreadDeflater(() => offThread({ ...own, level, memLevel }), ownDeflater, shared()))
+          : kept(() => new OffThreadDeflater(() => makeOffThread({ ...own, level, memLevel }), ownDeflater, shared()))
     const inflaters = peer.keepContext || !shareEngines ? kept(() => engine.createInflater(peer)) : sharedInflaters(engine, peer)
     this.deflater = new MessageDeflater(deflaters, { keepContext: own.keepContext, threshold })
     this.inflater = new MessageInflater(inflaters, { maxMessageSize })
@@ -114,9 +123,10 @@ export class PerMessageDeflate implements Releasable {
    * closed and made again at the next message, which then refers to nothing sent before
    * (valid with context takeover, RFC 7692 §7.1.1: a compressor may always choose not to refer
    * back; that message compresses less); the decompressor keeps only the peer's window
-   * (2^windowBits bytes with context takeover, nothing without) and makes its stream again
-   * at the next message, which it inflates exactly. `releaseAfter` calls it for you. Returns
-   * false when a half is in the middle of a message (that half keeps its engine).
+   * with context takeover (the zlib engine: up to 2^windowBits bytes; fflate's: up to 32 KiB),
+   * nothing without, and makes its stream again at the next message, which it inflates
+   * exactly. `releaseAfter` calls it for you. Returns false when a half is in the middle of a
+   * message, or its engine cannot release (that half keeps its engine).
    */
   release(): boolean {
     const deflater = this.deflater.release()

@@ -118,12 +118,19 @@ function deflateStream(zlib: ZlibModule, options: DeflaterOptions): Zlib.Deflate
 function deflaterOffThread(zlib: ZlibModule, options: DeflaterOptions): Promise<RawDeflater> {
   const stream = deflateStream(zlib, options)
   return new Promise((resolve, reject) => {
-    const failed = (error: Error) => reject(error)
+    const failed = (error: Error) => {
+      stream.close()
+      reject(error)
+    }
+    // A zlib error destroys the stream and emits 'error'; the flush's callback then never runs.
     stream.once('error', failed)
     stream.flush(zlib.constants.Z_SYNC_FLUSH, () => {
       stream.off('error', failed)
-      if (stream.destroyed) reject(new Error('zlib engine: the stream closed while it was being made'))
-      else resolve(new ZlibDeflater(stream))
+      try {
+        resolve(new ZlibDeflater(stream))
+      } catch (error) {
+        failed(error as Error)
+      }
     })
   })
 }
@@ -249,6 +256,8 @@ class ZlibInflater implements RawInflater {
 }
 
 const engines = new WeakMap<ZlibModule, DeflateEngine>()
+/** isBun: this runtime is Bun, whose node:zlib and allocator are its own. */
+const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined'
 const problems = new WeakMap<ZlibModule, string | null>()
 
 /**
@@ -288,9 +297,9 @@ function checked(zlib: ZlibModule): void {
  * 15 bits and memLevel 8 (`memLevel` and smaller windows hold less), each inflater with
  * context takeover about 20 KiB of native memory plus the window it has inflated (up to
  * 32 KiB at 15 bits), and only that window after `release()`: call `close()` when a
- * connection ends (garbage collection frees them otherwise). `createDeflaterOffThread`
- * makes a compressor whose state is allocated on libuv's threadpool, which glibc gives back
- * to the system after close (see `OffThreadDeflater`; `PerMessageDeflate` uses it
+ * connection ends (garbage collection frees them otherwise). On Node.js,
+ * `createDeflaterOffThread` makes a compressor whose state is allocated on libuv's
+ * threadpool, which glibc gives back to the system after close (see `OffThreadDeflater`; `PerMessageDeflate` uses it
  * for context takeover). Compression level 6 unless set. The same module gives the
  * same engine.
  */
@@ -301,7 +310,8 @@ export function zlibEngineOn(zlib: ZlibModule): DeflateEngine {
       name: 'zlib',
       minWindowBits: 9,
       createDeflater: (options) => (checked(zlib), new ZlibDeflater(deflateStream(zlib, options))),
-      createDeflaterOffThread: async (options) => (checked(zlib), deflaterOffThread(zlib, options)),
+      // Only on Node.js, whose glibc arenas are the reason for it (Bun allocates otherwise).
+      ...(isBun ? {} : { createDeflaterOffThread: async (options: DeflaterOptions) => (checked(zlib), deflaterOffThread(zlib, options)) }),
       createInflater: (options) => (checked(zlib), new ZlibInflater(zlib, options)),
     }
     engines.set(zlib, engine)

@@ -5,7 +5,7 @@ t.test('the built package resolves through its exports map, and so does ws-core 
   t.same(Object.keys(self).sort(), [
     'EnginePool', 'EngineUnavailableError', 'IdleSweep', 'MessageDeflater', 'MessageInflater', 'OffThreadDeflater', 'PerMessageDeflate', 'acceptOffer', 'acceptResponse', 'agreementOf', 'compressFrame',
     'decompressFrame', 'defaultEngine', 'defaultMaxMessageSize', 'defaultPoolKeep', 'defaultThreshold', 'deflateNegotiator', 'deflateOffer', 'extensionName',
-    'fflateEngine', 'formatParameters', 'idleSweep', 'lazySource', 'parseParameters', 'sharedDeflaters', 'sharedInflaters', 'syncTail',
+    'fflateEngine', 'formatParameters', 'idleSweep', 'lazySource', 'lentMessages', 'parseParameters', 'sharedDeflaters', 'sharedInflaters', 'syncTail',
   ])
   const zlib = await import('@ws-toolkit/ws-flate/zlib')
   t.same(Object.keys(zlib), ['zlibEngine'], 'the node:zlib engine has an entry of its own')

@@ -173,3 +173,69 @@ t.test('releaseAfter: a connection is watched from its first kept engine until c
   shared.close()
   for (const bad of [0, -5, Number.NaN]) t.throws(() => new PerMessageDeflate(none, 'server', { releaseAfter: bad }), RangeError)
 })
+
+t.test('release() on the default path: the compressor made off the main thread is closed, and made again after', async (t) => {
+  let made = 0
+  let closed = 0
+  const engine: DeflateEngine = {
+    ...zlibEngine,
+    createDeflaterOffThread: async (options) => {
+      const raw = await zlibEngine.createDeflaterOffThread!(options)
+      made++
+      return { write: (d, l) => raw.write(d, l), reset: () => raw.reset(), close: () => (closed++, raw.close?.()) }
+    },
+  }
+  const server = new PerMessageDeflate(takeover(15), 'server', { engine })
+  const peer = zlib.createInflateRaw({ windowBits: 15 })
+  const text = messages(1)[0]!
+  const sent: Buffer[] = [Buffer.from(server.deflater.compress(text)!)]
+  for (let i = 0; i < 200 && made === 0; i++) await new Promise((resolve) => setTimeout(resolve, 1))
+  sent.push(Buffer.from(server.deflater.compress(text)!), Buffer.from(server.deflater.compress(text)!))
+  t.ok(sent[2]!.length < sent[0]!.length / 2, 'its own compressor, with context')
+  t.equal(server.release(), true)
+  t.equal(closed, 1, 'closed at release()')
+  sent.push(Buffer.from(server.deflater.compress(text)!))
+  t.same(sent[3], sent[0], 'the next message compresses afresh, on a lent engine')
+  for (let i = 0; i < 200 && made === 1; i++) await new Promise((resolve) => setTimeout(resolve, 1))
+  t.equal(made, 2, 'and the compressor is made again off the main thread')
+  for (const compressed of sent) t.equal((await flushed(peer, Buffer.concat([compressed, syncTail]))).toString(), text.toString())
+  server.close()
+  t.equal(closed, 2)
+  const offThreadOff = new PerMessageDeflate(takeover(15), 'server', { engine, offThread: false })
+  offThreadOff.deflater.compress(text)
+  t.ok(offThreadOff.deflater.compress(text)!.length < sent[0]!.length / 2, 'offThread: false: context from the second message')
+  offThreadOff.close()
+  peer.close()
+})
+
+t.test('IdleSweep releases an idle connection once, goes on past one that throws, and drops those collected', async (t) => {
+  const sweep = new IdleSweep(2 ** 31 - 1)
+  let releases = 0
+  const quiet = { activity: 0, release: () => (releases++, true) }
+  const throwing = { activity: 0, release: (): boolean => { throw new Error('cannot close') } }
+  sweep.watch(throwing)
+  sweep.watch(quiet)
+  for (let i = 0; i < 5; i++) sweep.sweep()
+  t.equal(releases, 1, 'released once while it stays idle (fflate would copy its window at each)')
+  quiet.activity++
+  sweep.sweep()
+  sweep.sweep()
+  t.equal(releases, 2, 'and again after it was used')
+  sweep.unwatch(quiet)
+  sweep.unwatch(throwing)
+  // A connection dropped without close() is not kept alive by the sweep.
+  const { setFlagsFromString } = await import('node:v8')
+  const { runInNewContext } = await import('node:vm')
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  ;(() => {
+    for (let i = 0; i < 10; i++) sweep.watch({ activity: 0, release: () => true })
+  })()
+  t.equal(sweep.size, 10)
+  for (let i = 0; i < 10 && sweep.size > 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    gc()
+    sweep.sweep()
+  }
+  t.equal(sweep.size, 0, 'their entries are dropped once they are collected')
+})

@@ -1,6 +1,6 @@
 import t from 'tap'
 import * as zlib from 'node:zlib'
-import { EnginePool, OffThreadDeflater, type RawDeflater, syncTail } from '../src/index.js'
+import { EnginePool, lentMessages, MessageDeflater, OffThreadDeflater, type RawDeflater, syncTail } from '../src/index.js'
 import { zlibEngine } from '../src/zlib.js'
 
 const options = { windowBits: 15, keepContext: true }
@@ -50,9 +50,9 @@ t.test('OffThreadDeflater lends engines until its own is made, then keeps its co
   for (const pattern of ['await none', 'await every 3rd', 'await each']) {
     const deflater = new OffThreadDeflater(() => zlibEngine.createDeflaterOffThread!(options), () => zlibEngine.createDeflater(options), lend)
     const payloads: Buffer[] = []
-    let lentMessages = 0
+    let onLent = 0
     for (const [i, message] of messages.entries()) {
-      if (!deflater.ready) lentMessages++
+      const idle = lend.idle
       if (i % 5 === 4) {
         // In two fragments, with a wait between them: a message ends on the engine it started on.
         const head = Buffer.from(deflater.write(message.subarray(0, 10), false))
@@ -61,11 +61,14 @@ t.test('OffThreadDeflater lends engines until its own is made, then keeps its co
       } else {
         payloads.push(strip(deflater.write(message, true)))
       }
+      // A message on a lent engine takes one from the pool and gives it back (made anew if the pool was empty).
+      if (!deflater.ready && (lend.idle > idle || (idle === 0 && lend.idle === 1))) onLent++
+      if (i === 0) t.equal(lend.idle, Math.max(1, idle), `${pattern}: the first message went to a lent engine, given back`)
       if (pattern === 'await each' || (pattern === 'await every 3rd' && i % 3 === 0)) await turn()
     }
     for (let i = 0; i < 200 && !deflater.ready; i++) await turn()
     t.ok(deflater.ready, `${pattern}: its own engine is made`)
-    t.ok(lentMessages >= 1, `${pattern}: ${lentMessages} message(s) on lent engines first`)
+    t.ok(onLent <= lentMessages, `${pattern}: ${onLent} message(s) on lent engines first, at most ${lentMessages}`)
     t.same(await inflateAll(payloads), messages.map(String), `${pattern}: the peer reads every message`)
     const alone = strip(zlibEngine.createDeflater(options).write(messages[1]!, true))
     deflater.write(messages[1]!, true)
@@ -114,4 +117,44 @@ t.test('OffThreadDeflater.reset() mid-message on a lent engine gives it back res
   t.same(await inflateAll([strip(deflater.write(messages[4]!, true))]), [String(messages[4])])
   deflater.close()
   lend.trim()
+})
+
+t.test(`a burst of more than ${lentMessages} messages in one turn: the rest go to an engine made on the main thread, with context`, async (t) => {
+  let closed = 0
+  let created = 0
+  const lend = new EnginePool(() => zlibEngine.createDeflater({ windowBits: 15, keepContext: false }))
+  const counted = (raw: RawDeflater): RawDeflater => ({ write: (d, l) => raw.write(d, l), reset: () => raw.reset(), close: () => (closed++, raw.close?.()) })
+  const deflater = new OffThreadDeflater(() => zlibEngine.createDeflaterOffThread!(options).then(counted), () => (created++, zlibEngine.createDeflater(options)), lend)
+  const payloads = Array.from({ length: lentMessages + 3 }, () => strip(deflater.write(messages[6]!, true)))
+  t.equal(created, 1, 'made on the main thread after the lent ones')
+  t.ok(payloads.at(-1)!.length < payloads[0]!.length / 2, 'and keeps the context from there')
+  t.equal(new Set(payloads.slice(0, lentMessages).map(String)).size, 1, `the first ${lentMessages} compress alone, alike`)
+  t.same(await inflateAll(payloads), payloads.map(() => String(messages[6])))
+  for (let i = 0; i < 200 && closed === 0; i++) await turn()
+  t.equal(closed, 1, 'the engine made off the thread, no longer wanted, is closed when it comes')
+  deflater.close()
+  lend.trim()
+})
+
+t.test('a lent engine that throws is closed, never lent again; an empty piece takes no engine', async (t) => {
+  let gaveBack = 0
+  let closed = 0
+  const broken: RawDeflater = { write: () => { throw new Error('broken engine') }, reset: () => {}, close: () => { closed++ } }
+  const lend = { take: () => broken, give: () => { gaveBack++ } } as unknown as EnginePool<RawDeflater>
+  const deflater = new OffThreadDeflater(() => new Promise<RawDeflater>(() => {}), () => zlibEngine.createDeflater(options), lend)
+  t.throws(() => deflater.write(messages[0]!, false), /broken engine/)
+  deflater.reset()
+  t.same({ gaveBack, closed }, { gaveBack: 0, closed: 1 }, 'closed at once, not given back at reset()')
+  deflater.close()
+
+  const pool = new EnginePool(() => zlibEngine.createDeflater({ windowBits: 15, keepContext: false }))
+  const off = new OffThreadDeflater(() => new Promise<RawDeflater>(() => {}), () => zlibEngine.createDeflater(options), pool)
+  const message = new MessageDeflater({ take: () => off }, { keepContext: true })
+  t.same([...message.write(new Uint8Array(0), false)], [], 'an empty first piece: nothing yet')
+  t.same([...message.write(new Uint8Array(0), true)], [0], 'an empty message is 00 (RFC 7692 §7.2.3.6)')
+  t.equal(pool.idle, 0, 'no engine was taken for it')
+  t.same(await inflateAll([Buffer.from(message.write(messages[5]!, true))]), [String(messages[5])], "MessageDeflater removed the tail already")
+  t.equal(pool.idle, 1, 'the next message borrowed one and gave it back')
+  message.close()
+  pool.trim()
 })
