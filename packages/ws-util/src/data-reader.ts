@@ -52,6 +52,11 @@ export interface DataReaderOptions {
   decompressor?: MessageDecompressor | undefined
 }
 
+/** readerOf is the property under which a socket keeps its reader, for the shared listeners. */
+const readerOf = Symbol('ws-util DataReader')
+/** ReaderSocket is a socket a {@link DataReader} reads. */
+type ReaderSocket = Duplex & { [readerOf]: DataReader }
+
 /**
  * DataReader reads whole messages from a socket for an event loop, with no streams and no
  * promises: from the `head` bytes the handshake handed back and then every `data` event, it
@@ -119,14 +124,37 @@ export class DataReader implements DecoderHandler {
     // No handler runs inside the constructor: `head` (which may hold whole messages, or a
     // close) is read on the next tick, before any later socket data.
     socket.pause()
-    socket.on('data', (chunk: Buffer) => this.push(chunk))
-    socket.on('end', () => this.peerEnded())
-    socket.on('close', () => this.lost())
-    socket.on('error', (error) => this.lost(error))
-    process.nextTick(() => {
-      if (head.length > 0) this.push(head)
-      socket.resume()
-    })
+    // The listeners are shared by every reader and find theirs on the socket: no closures, and
+    // no scope (with `head` in it) kept alive per connection.
+    ;(socket as ReaderSocket)[readerOf] = this
+    socket.on('data', DataReader.onSocketData)
+    socket.on('end', DataReader.onSocketEnd)
+    socket.on('close', DataReader.onSocketClose)
+    socket.on('error', DataReader.onSocketError)
+    process.nextTick(DataReader.start, this, head)
+  }
+
+  /** start reads `head`, then lets the socket flow (on the tick after construction). */
+  private static start(reader: DataReader, head: Uint8Array): void {
+    if (head.length > 0) reader.push(head)
+    reader.socket.resume()
+  }
+
+  // The socket's listeners, one for every reader: `this` is the socket (EventEmitter's way).
+  private static onSocketData(this: ReaderSocket, chunk: Buffer): void {
+    this[readerOf].push(chunk)
+  }
+
+  private static onSocketEnd(this: ReaderSocket): void {
+    this[readerOf].peerEnded()
+  }
+
+  private static onSocketClose(this: ReaderSocket): void {
+    this[readerOf].lost()
+  }
+
+  private static onSocketError(this: ReaderSocket, error: Error): void {
+    this[readerOf].lost(error)
   }
 
   /** onDataFrame is the decoder's: a data frame starts (a DecoderHandler event; not for callers). @internal */

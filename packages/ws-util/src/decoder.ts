@@ -63,7 +63,8 @@ export class FrameDecoder {
   private readonly handler: DecoderHandler
   private readonly limits: DecoderLimits
   private readonly state: ProtocolState
-  private readonly utf8 = new Utf8Validator()
+  /** Made at the first text payload: a connection that sends none never pays for it. */
+  private utf8: Utf8Validator | null = null
   /** The header being read; then the current data frame's, or the control frame's. */
   private next = newHeader()
   private data = newHeader()
@@ -134,7 +135,7 @@ export class FrameDecoder {
         simdCipher(piece, this.data.mask, this.frameOffset)
         this.frameOffset += take
         if (this.messageOpCode === OpCode.Text && !this.compressed) {
-          const bad = this.utf8.write(piece)
+          const bad = (this.utf8 ??= new Utf8Validator()).write(piece)
           if (bad !== -1) throw new InvalidPayloadError(ErrorCode.InvalidUtf8, `invalid UTF-8 at byte ${this.messageBytes - this.remaining + bad} of the message`)
         }
         this.handler.onData(piece, this.data)
@@ -218,7 +219,7 @@ export class FrameDecoder {
       return
     }
     if (!this.data.fin) return
-    if (this.messageOpCode === OpCode.Text && !this.compressed && !this.utf8.end()) {
+    if (this.messageOpCode === OpCode.Text && !this.compressed && this.utf8 !== null && !this.utf8.end()) {
       throw new InvalidPayloadError(ErrorCode.InvalidUtf8, 'text message ends inside a UTF-8 sequence')
     }
     this.handler.onMessageEnd(this.messageOpCode, this.compressed)
