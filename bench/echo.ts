@@ -9,6 +9,7 @@
 // first few hundred milliseconds cost every server several times its steady CPU per large
 // message. Not a test.
 import { once } from 'node:events'
+import { Server, type Socket } from 'node:net'
 import { serveFloorEcho } from './lib/floor-server.js'
 import { fileURLToPath } from 'node:url'
 import { compileFrame, maskFrame, newBinaryFrame } from '@ws-toolkit/ws-core'
@@ -21,8 +22,24 @@ import { measureServer, reportUsage, rotatingRounds, serveExample, serverProcess
 type Kind = 'floor' | 'echo-raw.ts' | 'echo.ts' | 'ws' | 'ws+bufferutil'
 const kinds: Kind[] = ['floor', 'echo-raw.ts', 'echo.ts', 'ws', 'ws+bufferutil']
 
+/**
+ * Not run unless named in SERVERS: a server as above with TCP_NODELAY set on every accepted
+ * socket (`ws` sets it; the floor and the examples leave Nagle's algorithm on), to tell the
+ * TCP setting from the WebSocket work at large sizes.
+ */
+type NoDelayKind = 'floor+nodelay' | 'echo.ts+nodelay' | 'echo-raw.ts+nodelay'
+
 /** serve starts one server in this (child) process and answers the parent's measurement requests. */
-async function serve(kind: Kind): Promise<void> {
+async function serve(named: Kind | NoDelayKind): Promise<void> {
+  const kind = named.replace(/\+nodelay$/, '') as Kind
+  if (kind !== named) {
+    // Every net.Server of this process: sockets get TCP_NODELAY as they are accepted.
+    const emit = Server.prototype.emit as (this: Server, event: string | symbol, ...args: unknown[]) => boolean
+    Server.prototype.emit = function (this: Server, event: string | symbol, ...args: unknown[]) {
+      if (event === 'connection') (args[0] as Socket).setNoDelay(true)
+      return emit.call(this, event, ...args)
+    } as typeof Server.prototype.emit
+  }
   let port: number
   if (kind === 'floor') {
     // The limit: node:net echoing the load's frames back (bench/lib/floor-server.ts).
@@ -41,10 +58,10 @@ async function serve(kind: Kind): Promise<void> {
   reportUsage(port)
 }
 
-async function run(kind: Kind, load: Load) {
+async function run(kind: Kind | NoDelayKind, load: Load) {
   const { child, port } = await serverProcess(fileURLToPath(import.meta.url), kind)
   const frame = compileFrame(maskFrame(newBinaryFrame(new Uint8Array(load.size).fill(7))))
-  const floor = kind === 'floor'
+  const floor = kind === 'floor' || kind === 'floor+nodelay'
   const warmUp = Math.max(2 * load.connections * load.inFlight, load.messages >> 2)
   try {
     if (fresh) {
@@ -67,7 +84,7 @@ async function run(kind: Kind, load: Load) {
   }
 }
 
-function result(kind: Kind, load: Load, seconds: number, cpuMicros: number, allocated: number) {
+function result(kind: Kind | NoDelayKind, load: Load, seconds: number, cpuMicros: number, allocated: number) {
   return { kind, ...load, perSecond: load.messages / seconds, cpuMicrosPerMessage: cpuMicros / load.messages, allocatedPerMessage: allocated / load.messages }
 }
 
@@ -97,10 +114,10 @@ function loads(): Load[] {
 }
 
 if (process.argv[2] === '--serve') {
-  await serve(process.argv[3] as Kind)
+  await serve(process.argv[3] as Kind | NoDelayKind)
 } else {
   const rounds = Number(process.env.ROUNDS ?? 2)
-  const only = process.env.SERVERS?.split(',') as Kind[] | undefined
+  const only = process.env.SERVERS?.split(',') as (Kind | NoDelayKind)[] | undefined
   const servers = only ?? kinds
   const rows: string[][] = []
   const results: object[] = []
