@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import { connect } from 'node:net'
+import { connect, type Socket } from 'node:net'
 import t from 'tap'
 import WebSocket from 'ws'
 import { compileFrame, maskFrameWith, newHeader, newTextFrame, readHeader } from '@ws-toolkit/ws-core'
@@ -134,6 +134,21 @@ t.test('issue 14: the absolute-form request-target (RFC 9112 §3.2.2) is upgrade
   t.equal(String(reply), 'still here')
   ws.close(1000)
   await once(ws, 'close')
+})
+
+t.test('issue 15: /ws/whoami is routed by the path the connection carries, and tells the peer its address', async (t) => {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/whoami?x=1`)
+  const first = once(ws, 'message')
+  await once(ws, 'open')
+  const local = (ws as unknown as { _socket: Socket })._socket
+  t.equal(String((await first)[0]), `you are 127.0.0.1:${local.localPort}`)
+  ws.send('then echo')
+  t.equal(String((await once(ws, 'message'))[0]), 'then echo')
+  ws.close(1000)
+  await once(ws, 'close')
+  // The absolute-form target is routed the same way; /ws says nothing first.
+  t.match((await rawHandshake(`http://127.0.0.1:${port}/ws/whoami`)).echo, /^you are 127\.0\.0\.1:\d+$/)
+  t.equal((await rawHandshake('/ws')).echo, 'echo of /ws')
 })
 
 t.test('examples/client.ts against the server', async (t) => {
