@@ -8,9 +8,8 @@
 //
 //   pnpm exec tsx examples/chat.ts --port 8080
 import { compileFrame, newTextFrame, OpCode, Upgrader } from '@ws-toolkit/ws-core'
-import { BatchWriter, broadcast, closeGracefully, DataReader, readClientData, startHeartbeat } from '@ws-toolkit/ws-util'
+import { BatchWriter, broadcast, closeGracefully, ConnectionSet, DataReader, readClientData, startHeartbeat } from '@ws-toolkit/ws-util'
 import { parseCommand, portFlag } from './lib/args.ts'
-import { Connections } from './lib/connections.ts'
 import { listen, webSocketServer } from './lib/server.ts'
 import { stopOnSignals } from './lib/shutdown.ts'
 
@@ -18,7 +17,7 @@ const { values: { port } } = parseCommand({
   summary: 'broadcast chat: every text message goes to every client, framed once',
   flags: { port: portFlag(8080) },
 })
-const connections = new Connections()
+const connections = new ConnectionSet()
 const upgrader = new Upgrader()
 /** Who is connected: each client's writer, with its reader and name. */
 const clients = new Map<BatchWriter, { reader: DataReader; name: string }>()

@@ -10,8 +10,8 @@
 import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
 import { Upgrader } from '@ws-toolkit/ws-core'
+import { ConnectionSet } from '@ws-toolkit/ws-util'
 import { parseCommand, portFlag } from './lib/args.ts'
-import { Connections } from './lib/connections.ts'
 import { echoMessages } from './lib/echo.ts'
 import { listenError, webSocketServer } from './lib/server.ts'
 import { stopOnSignals, stopTimeoutMs } from './lib/shutdown.ts'
@@ -81,7 +81,7 @@ if (cluster.isPrimary) {
   for (let i = 0; i < workers; i++) cluster.fork()
 } else {
   const upgrader = new Upgrader({ onBeforeUpgrade: () => [['X-Worker', String(process.pid)]] })
-  const connections = new Connections()
+  const connections = new ConnectionSet()
   const server = webSocketServer(upgrader, (socket, head) => connections.add(echoMessages(socket, head)))
   server.once('error', (error: NodeJS.ErrnoException) => {
     process.send!({ listenError: listenError(error, port) } satisfies ListenFailure, () => process.exit(1))

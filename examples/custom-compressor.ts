@@ -6,8 +6,8 @@
 //   pnpm exec tsx examples/custom-compressor.ts --port 8080
 import { Upgrader } from '@ws-toolkit/ws-core'
 import { agreementOf, deflateNegotiator, PerMessageDeflate } from '@ws-toolkit/ws-flate'
+import { ConnectionSet } from '@ws-toolkit/ws-util'
 import { parseCommand, portFlag } from './lib/args.ts'
-import { Connections } from './lib/connections.ts'
 import { echoMessages } from './lib/echo.ts'
 import { oneShotEngine } from './lib/one-shot-engine.ts'
 import { listen, webSocketServer } from './lib/server.ts'
@@ -17,7 +17,7 @@ const { values: { port } } = parseCommand({
   summary: 'echo server with permessage-deflate on a compression engine of its own (lib/one-shot-engine.ts)',
   flags: { port: portFlag(8080) },
 })
-const connections = new Connections()
+const connections = new ConnectionSet()
 const upgrader = new Upgrader({ negotiate: deflateNegotiator({ minWindowBits: oneShotEngine.minWindowBits }) })
 const server = webSocketServer(upgrader, (socket, head, extensions) => {
   const agreement = extensions.length > 0 ? agreementOf(extensions[0]) : null

@@ -13,8 +13,8 @@
 import { Upgrader } from '@ws-toolkit/ws-core'
 import { agreementOf, type DeflateEngine, defaultEngine, deflateNegotiator, EngineUnavailableError, fflateEngine, PerMessageDeflate } from '@ws-toolkit/ws-flate'
 import { zlibEngine } from '@ws-toolkit/ws-flate/zlib'
+import { ConnectionSet } from '@ws-toolkit/ws-util'
 import { parseCommand, portFlag } from './lib/args.ts'
-import { Connections } from './lib/connections.ts'
 import { echoMessages } from './lib/echo.ts'
 import { listen, webSocketServer } from './lib/server.ts'
 import { stopOnSignals } from './lib/shutdown.ts'
@@ -43,7 +43,7 @@ try {
   process.exit(1)
 }
 const noTakeover = values['no-context-takeover']
-const connections = new Connections()
+const connections = new ConnectionSet()
 
 const upgrader = new Upgrader({
   negotiate: deflateNegotiator({ minWindowBits: engine.minWindowBits, serverNoContextTakeover: noTakeover, clientNoContextTakeover: noTakeover }),

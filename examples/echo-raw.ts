@@ -4,8 +4,8 @@
 // header in front of its payload for one socket write. Every frame is echoed as it arrives
 // (fragments as fragments); pings are answered, closes echoed, violations failed with their
 // close code, text checked as UTF-8 at the first bad byte. Stopping on Ctrl-C or SIGTERM
-// (closes with 1001 to every peer) is the examples' shared lib/shutdown.ts, which waits for the
-// peers with ws-util's closeGracefully: the only ws-util this program runs. A request not
+// (closes with 1001 to every peer) is ws-util's ConnectionSet and shutdown, through the
+// examples' shared lib/shutdown.ts: the only ws-util this program runs. A request not
 // complete within 5 s, as in the other examples, is cut: half-sent requests hold no socket
 // for good.
 //
@@ -15,8 +15,8 @@ import {
   advanceState, checkHeader, cipher, CloseCode, encodeCloseBody, type Header, headerSize, newHeader, newProtocolState, OpCode,
   parseCloseBody, readHeader, Upgrader, Utf8Validator, WebSocketError, writeHeader,
 } from '@ws-toolkit/ws-core'
+import { ConnectionSet } from '@ws-toolkit/ws-util'
 import { parseCommand, portFlag } from './lib/args.ts'
-import { Connections } from './lib/connections.ts'
 import { listen } from './lib/server.ts'
 import { stopOnSignals } from './lib/shutdown.ts'
 
@@ -24,7 +24,7 @@ const { values: { port } } = parseCommand({
   summary: 'echo server written with ws-core only: the handshake and the frame loop by hand',
   flags: { port: portFlag(8080) },
 })
-const connections = new Connections()
+const connections = new ConnectionSet()
 const upgrader = new Upgrader()
 /** How long a peer has to send its whole request, as the other examples allow (lib/server.ts). */
 const handshakeTimeoutMs = 5000

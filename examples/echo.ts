@@ -3,8 +3,8 @@
 //
 //   pnpm exec tsx examples/echo.ts --port 8080     (pnpm start runs it on 8080)
 import { Upgrader } from '@ws-toolkit/ws-core'
+import { ConnectionSet } from '@ws-toolkit/ws-util'
 import { parseCommand, portFlag } from './lib/args.ts'
-import { Connections } from './lib/connections.ts'
 import { echoMessages } from './lib/echo.ts'
 import { listen, webSocketServer } from './lib/server.ts'
 import { stopOnSignals } from './lib/shutdown.ts'
@@ -15,7 +15,7 @@ const { values: { port } } = parseCommand({
   notes: ['pnpm start --port N runs it on another port.'],
 })
 const upgrader = new Upgrader()
-const connections = new Connections()
+const connections = new ConnectionSet()
 
 const server = webSocketServer(upgrader, (socket, head) => connections.add(echoMessages(socket, head)))
 stopOnSignals(server, connections)

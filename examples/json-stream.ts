@@ -17,9 +17,8 @@ import { pipeline } from 'node:stream/promises'
 import { JSONParser } from '@streamparser/json-node'
 import { JsonStreamStringify } from 'json-stream-stringify'
 import { OpCode, Upgrader } from '@ws-toolkit/ws-core'
-import { type Message, MessageReader, MessageWriter } from '@ws-toolkit/ws-util'
+import { ConnectionSet, type Message, MessageReader, MessageWriter } from '@ws-toolkit/ws-util'
 import { parseCommand, portFlag } from './lib/args.ts'
-import { Connections } from './lib/connections.ts'
 import { listen, webSocketServer } from './lib/server.ts'
 import { stopOnSignals } from './lib/shutdown.ts'
 
@@ -28,7 +27,7 @@ const { values: { port } } = parseCommand({
   flags: { port: portFlag(8080) },
   notes: ['send {"id":1,"method":"sum","params":[1,2,3]} or {"id":2,"method":"range","params":[5]}'],
 })
-const connections = new Connections()
+const connections = new ConnectionSet()
 const upgrader = new Upgrader()
 /** The largest range a request may ask for: a peer controls it, so it has a limit. */
 const maxRange = 10_000_000

@@ -1,13 +1,10 @@
 // Stopping a server on SIGINT (Ctrl-C) or SIGTERM as RFC 6455 §7.4.1 asks of an endpoint that
-// goes away: stop accepting, send every open connection a close frame with 1001 ("going
-// away"), wait a bounded time for the peers to close, cut what is left, say so in one line,
-// and exit 0: being asked to stop is not a failure. A second signal while stopping changes
-// nothing (Ctrl-C reaches every process of the terminal's group, and cluster's primary
-// forwards it too): the wait is bounded anyway.
-import type { Server as HttpServer } from 'node:http'
-import type { Server } from 'node:net'
-import { CloseCode } from '@ws-toolkit/ws-core'
-import type { Connections } from './connections.ts'
+// goes away, with ws-util's shutdown: stop accepting, send every open connection a close frame
+// with 1001 ("going away"), wait a bounded time for the peers to close, cut what is left. Here
+// it says so in one line and exits 0: being asked to stop is not a failure. A second signal
+// while stopping changes nothing (Ctrl-C reaches every process of the terminal's group, and
+// cluster's primary forwards it too): the wait is bounded anyway.
+import { type ConnectionSet, type Listener, shutdown } from '@ws-toolkit/ws-util'
 
 /** How long a stopping server waits for its peers' closes before it cuts them. */
 export const stopTimeoutMs = 2000
@@ -19,14 +16,13 @@ export interface StopOptions {
 }
 
 /** stopOnSignals stops `server` and closes `connections` on SIGINT or SIGTERM, then exits 0. */
-export function stopOnSignals(server: Server | HttpServer, connections: Connections, options: StopOptions = {}): void {
+export function stopOnSignals(server: Listener, connections: ConnectionSet, options: StopOptions = {}): void {
   const timeoutMs = options.timeoutMs ?? stopTimeoutMs
   let stopping = false
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return
     stopping = true
-    server.close() // no new connections; the open ones are closed below
-    const { clean, cut } = await connections.closeAll(CloseCode.GoingAway, 'server stopping', timeoutMs)
+    const { clean, cut } = await shutdown(server, connections, { reason: 'server stopping', timeoutMs })
     const who = options.who === undefined ? '' : `${options.who}: `
     console.log(`${who}stopped on ${signal}: ${clean} connection${clean === 1 ? '' : 's'} closed cleanly with 1001 (going away), ${cut} cut (no close within ${timeoutMs} ms)`)
     process.exit(0)
