@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url'
 import { writeHeapSnapshot } from 'node:v8'
 import { WebSocketServer } from 'ws'
 import { Upgrader } from '@ws-toolkit/ws-core'
-import { Connections } from '../examples/lib/connections.ts'
+import { ConnectionSet } from '@ws-toolkit/ws-util'
 import { echoMessages } from '../examples/lib/echo.ts'
 import { webSocketServer } from '../examples/lib/server.ts'
 import { serveFloorEcho } from './lib/floor-server.js'
@@ -41,7 +41,7 @@ async function serve(server: Server): Promise<number> {
     await new Promise((resolve) => wss.once('listening', resolve))
     return (wss.address() as { port: number }).port
   }
-  const connections = new Connections()
+  const connections = new ConnectionSet()
   const net = webSocketServer(new Upgrader(), (socket, head) => connections.add(echoMessages(socket, head)))
   await new Promise<void>((resolve) => net.listen(0, '127.0.0.1', resolve))
   return (net.address() as { port: number }).port

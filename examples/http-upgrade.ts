@@ -8,9 +8,8 @@
 //   then connect to ws://127.0.0.1:8080/ws
 import { createServer } from 'node:http'
 import { compileFrame, HandshakeRejection, newTextFrame, requestPath, sameOrigin, Upgrader } from '@ws-toolkit/ws-core'
-import { acceptHttpUpgrade } from '@ws-toolkit/ws-util'
+import { acceptHttpUpgrade, ConnectionSet } from '@ws-toolkit/ws-util'
 import { parseCommand, portFlag } from './lib/args.ts'
-import { Connections } from './lib/connections.ts'
 import { echoMessages } from './lib/echo.ts'
 import { listen } from './lib/server.ts'
 import { stopOnSignals } from './lib/shutdown.ts'
@@ -19,7 +18,7 @@ const { values: { port } } = parseCommand({
   summary: 'node:http server that upgrades /ws and /ws/whoami to WebSocket and echoes; other paths get plain HTTP',
   flags: { port: portFlag(8080) },
 })
-const connections = new Connections()
+const connections = new ConnectionSet()
 
 const upgrader = new Upgrader({
   onRequest: (uri) => {

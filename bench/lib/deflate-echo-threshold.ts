@@ -1,13 +1,13 @@
 // examples/deflate-echo.ts with a compression threshold of our choosing, which the example
 // has no flag for: the same pieces (examples/lib's webSocketServer, echoMessages and
-// Connections, ws-flate's deflateNegotiator and PerMessageDeflate), put together as the
+// ConnectionSet (ws-util), ws-flate's deflateNegotiator and PerMessageDeflate), put together as the
 // example does, with `threshold` passed to PerMessageDeflate. Only the example's line per
 // closed connection is left out.
 import type { Server } from 'node:net'
 import { Upgrader } from '@ws-toolkit/ws-core'
 import { agreementOf, type DeflateEngine, deflateNegotiator, fflateEngine, PerMessageDeflate } from '@ws-toolkit/ws-flate'
 import { zlibEngine } from '@ws-toolkit/ws-flate/zlib'
-import { Connections } from '../../examples/lib/connections.ts'
+import { ConnectionSet } from '@ws-toolkit/ws-util'
 import { echoMessages } from '../../examples/lib/echo.ts'
 import { webSocketServer } from '../../examples/lib/server.ts'
 
@@ -18,7 +18,7 @@ export interface DeflateEchoOptions { engine: 'zlib' | 'fflate'; noContextTakeov
 export async function serveDeflateEcho(options: DeflateEchoOptions): Promise<number> {
   const engine: DeflateEngine = options.engine === 'zlib' ? zlibEngine : fflateEngine
   const noTakeover = options.noContextTakeover
-  const connections = new Connections()
+  const connections = new ConnectionSet()
   const upgrader = new Upgrader({
     negotiate: deflateNegotiator({ minWindowBits: engine.minWindowBits, serverNoContextTakeover: noTakeover, clientNoContextTakeover: noTakeover }),
   })
