@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 // Makes sure the real peers the tests drive are installed, before anything is built: Debian's
-// Chromium at /usr/bin/chromium (driven by playwright-core) and Debian's python3-websockets,
-// loaded by /usr/bin/python3 (not by a python3 elsewhere on PATH). Run first by `pnpm test`.
+// Chromium at /usr/bin/chromium (driven by playwright-core), Debian's python3-websockets,
+// loaded by /usr/bin/python3 (not by a python3 elsewhere on PATH), Debian's nginx at
+// /usr/sbin/nginx (the reverse proxy in front of our servers) and Debian's tinyproxy at
+// /usr/bin/tinyproxy (the HTTP CONNECT proxy `dial` goes through), and openssl (the tests'
+// certificates). The tests start nginx and tinyproxy themselves, each with a configuration of
+// its own on a loopback port of its own; the packages' own services are never used. Run first
+// by `pnpm test`.
 //
 // Present: prints one line and exits 0. Missing, as root on Debian with apt-get: runs
 // `apt-get update` once and `apt-get install -y` the missing packages (DEBIAN_FRONTEND=
@@ -12,11 +17,13 @@ import { spawnSync } from 'node:child_process'
 
 const chromiumPath = '/usr/bin/chromium'
 const pythonPath = '/usr/bin/python3'
+/** executables are the other peers: Debian package name -> the path the tests run. */
+const executables = { nginx: '/usr/sbin/nginx', tinyproxy: '/usr/bin/tinyproxy', openssl: '/usr/bin/openssl' }
 
-/** chromium: true when Debian's Chromium is an executable at /usr/bin/chromium. */
-function chromium() {
+/** executable: true when `path` is an executable file. */
+function executable(path) {
   try {
-    accessSync(chromiumPath, constants.X_OK)
+    accessSync(path, constants.X_OK)
     return true
   } catch {
     return false
@@ -35,7 +42,8 @@ let websocketsVersion = null
 /** missing: the Debian packages still to install (and websocketsVersion, when it is there). */
 function missing() {
   const packages = []
-  if (!chromium()) packages.push('chromium')
+  if (!executable(chromiumPath)) packages.push('chromium')
+  for (const [name, path] of Object.entries(executables)) if (!executable(path)) packages.push(name)
   websocketsVersion = pythonWebsockets()
   if (websocketsVersion === null) packages.push('python3-websockets')
   return packages
@@ -62,7 +70,7 @@ function run(command, args) {
 function fail(packages, why) {
   console.error(`peers: the tests need ${packages.join(' and ')}, which ${packages.length > 1 ? 'are' : 'is'} not installed, and ${why}.`)
   console.error(`peers: install ${packages.length > 1 ? 'them' : 'it'} with: sudo apt-get install -y ${packages.join(' ')}`)
-  console.error('peers: (on a system other than Debian: the tests need Chromium at /usr/bin/chromium and the Python package websockets importable by /usr/bin/python3)')
+  console.error('peers: (on a system other than Debian: the tests need Chromium at /usr/bin/chromium, the Python package websockets importable by /usr/bin/python3, nginx at /usr/sbin/nginx, tinyproxy at /usr/bin/tinyproxy and openssl at /usr/bin/openssl)')
   process.exit(1)
 }
 
@@ -77,4 +85,4 @@ if (packages.length > 0) {
   const still = missing()
   if (still.length > 0) fail(still, 'apt-get install did not fix that')
 }
-console.log(`peers: chromium at ${chromiumPath}, python3-websockets ${websocketsVersion} for ${pythonPath}`)
+console.log(`peers: chromium at ${chromiumPath}, python3-websockets ${websocketsVersion} for ${pythonPath}, ${Object.values(executables).join(', ')}`)
