@@ -264,5 +264,17 @@ function checkVersion(bytes: Uint8Array, start: number, end: number): void {
 }
 
 function rejected(error: HandshakeRejection): UpgradeResult {
-  return { kind: 'rejected', response: renderResponse(error.status, error.headers, error.message), error }
+  return { kind: 'rejected', response: rejectionResponse(error), error }
+}
+
+/**
+ * rejectionResponse returns the complete HTTP/1.1 response that refuses an opening handshake
+ * with `error` (RFC 6455 §4.2.1): its status, its extra header fields, `Connection: close`, and
+ * its message as a `text/plain` body with its Content-Length (RFC 9112 §6.2). The buffer is
+ * new, the caller's. It is what {@link Upgrader.upgrade} answers with, for a refusal decided
+ * elsewhere (an asynchronous admission check). A header field in `error.headers` that is not a
+ * valid field, or that sets the framing or a handshake field, is a TypeError.
+ */
+export function rejectionResponse(error: HandshakeRejection): Uint8Array {
+  return renderResponse(error.status, error.headers, error.message)
 }

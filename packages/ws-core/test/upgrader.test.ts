@@ -1,7 +1,7 @@
 import t from 'tap'
 import { HandshakeRejection } from '../src/errors.js'
 import { type Extension } from '../src/extension.js'
-import { Upgrader, type UpgradeResult } from '../src/upgrader.js'
+import { rejectionResponse, Upgrader, type UpgradeResult } from '../src/upgrader.js'
 
 const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0))
 const text = (b: Uint8Array) => String.fromCharCode(...b)
@@ -107,6 +107,15 @@ t.test('a rejection is a complete HTTP response', async (t) => {
     'Content-Type: text/plain; charset=utf-8\r\nContent-Length: 29\r\n\r\nunsupported WebSocket version')
   const post = new Upgrader().upgrade(ascii(request(base, 'POST / HTTP/1.1')))
   t.match(text(post.kind === 'rejected' ? post.response : new Uint8Array()), /^HTTP\/1\.1 405 Method Not Allowed\r\nAllow: GET\r\n/)
+})
+
+t.test('rejectionResponse renders a refusal decided elsewhere, with its fields and UTF-8 body', async (t) => {
+  const response = rejectionResponse(new HandshakeRejection(429, 'slow down: é', [['Retry-After', '3']]))
+  t.equal(new TextDecoder().decode(response),
+    'HTTP/1.1 429 Too Many Requests\r\nRetry-After: 3\r\nConnection: close\r\n' +
+    'Content-Type: text/plain; charset=utf-8\r\nContent-Length: 13\r\n\r\nslow down: é')
+  t.throws(() => rejectionResponse(new HandshakeRejection(403, 'no', [['Content-Length', '0']])), TypeError, 'framing is the toolkit\'s')
+  t.throws(() => rejectionResponse(new HandshakeRejection(403, 'no', [['X-A', 'a\r\nX-B: b']])), TypeError, 'no header injection')
 })
 
 t.test('lenient where HTTP is: case, whitespace and token lists', async (t) => {

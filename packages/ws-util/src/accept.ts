@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
 import { type Extension, type HandshakeRejection, newRequestTarget, readRequestTarget, type Upgrader, type UpgradeResult } from '@ws-toolkit/ws-core'
-import { collectHead, destroyOnError, endRefused, type HandshakeOptions } from './read-head.js'
+import { admitConnection, type AdmissionOptions, type Admit } from './admission.js'
+import { collectHead, defaultHandshakeTimeoutMs, destroyOnError, endRefused, type HandshakeOptions } from './read-head.js'
 
 /**
  * RequestOptions asks the handshake helpers to keep what the request said on
@@ -27,8 +28,22 @@ export interface RequestOptions {
   keepHeaders?: readonly string[] | undefined
 }
 
-/** AcceptOptions is {@link acceptSocket}'s: the handshake's bounds and what to keep of the request. */
-export interface AcceptOptions extends HandshakeOptions, RequestOptions {}
+/**
+ * AcceptOptions is {@link acceptSocket}'s: the handshake's bounds, what to keep of the request,
+ * and an optional asynchronous admission check before the 101 ({@link AdmissionOptions}; it
+ * implies `keepRequest`).
+ */
+export interface AcceptOptions extends HandshakeOptions, RequestOptions, AdmissionOptions {}
+
+/**
+ * HttpAdmissionOptions is {@link admitHttpUpgrade}'s: the admission hook (required), what to
+ * keep of the request, and the bounds of the wait: `timeoutMs` (default 10 s, counted from the
+ * call) and `signal` end an admission that has not settled.
+ */
+export interface HttpAdmissionOptions extends HandshakeOptions, RequestOptions, AdmissionOptions {
+  /** admit is the hook that decides, before the 101 is written ({@link Admit}). */
+  admit: Admit
+}
 
 /**
  * AcceptedRequest is what the handshake's request said, kept on request
@@ -88,7 +103,8 @@ export interface Accepted<S extends Duplex = Duplex> {
   head: Uint8Array
   /**
    * request is what the request said (path, query, remote address, chosen headers; RFC 9112
-   * §3.2, RFC 9110 §5), yours, when {@link RequestOptions} asked for it; otherwise null.
+   * §3.2, RFC 9110 §5), yours, when {@link RequestOptions} asked for it or an admission hook
+   * ran; otherwise null.
    */
   request: AcceptedRequest | null
 }
@@ -101,10 +117,13 @@ export interface Accepted<S extends Duplex = Duplex> {
  * ({@link endRefused}); the promise rejects with the {@link HandshakeRejection}. With
  * {@link RequestOptions} the connection carries its request ({@link Accepted.request}), read
  * from the accepted head before the 101 is written; a name in `keepHeaders` that is not a
- * token throws a TypeError from this call, the socket untouched.
+ * token throws a TypeError from this call, the socket untouched. With an `admit` hook
+ * ({@link AdmissionOptions}) the 101 waits for it; the deadline and the signal cover it too.
  */
 export function acceptSocket<S extends Duplex>(socket: S, upgrader: Upgrader, options: AcceptOptions = {}): Promise<Accepted<S>> {
-  const kept = keptNames(options)
+  const admit = options.admit
+  const kept = keptNames(options) ?? (admit === undefined ? null : noHeaders)
+  const started = admit === undefined ? 0 : performance.now()
   return new Promise((resolve, reject) => {
     // The response is written in the data event that completes the request: one promise per
     // handshake, this one, and no microtask before the 101 goes out.
@@ -118,8 +137,15 @@ export function acceptSocket<S extends Duplex>(socket: S, upgrader: Upgrader, op
         return
       }
       const request = kept === null ? null : readRequest(socket, bytes, result.end, kept)
+      const accepted = { socket, protocol: result.protocol, extensions: result.extensions, head: bytes.subarray(result.end), request }
+      if (admit !== undefined) {
+        const timeoutMs = options.timeoutMs ?? defaultHandshakeTimeoutMs
+        const pending = { accepted, request: request!, response: result.response, received: result.end, timeoutMs, deadlineMs: timeoutMs - (performance.now() - started) }
+        admitConnection(pending, admit, options, resolve, reject)
+        return
+      }
       socket.write(result.response)
-      resolve({ socket, protocol: result.protocol, extensions: result.extensions, head: bytes.subarray(result.end), request })
+      resolve(accepted)
     }, reject)
   })
 }
@@ -140,6 +166,41 @@ export function acceptSocket<S extends Duplex>(socket: S, upgrader: Upgrader, op
  */
 export function acceptHttpUpgrade<S extends Duplex>(req: IncomingMessage, socket: S, head: Uint8Array, upgrader: Upgrader, options: RequestOptions = {}): Accepted<S> {
   const kept = keptNames(options)
+  const result = judgeHttpUpgrade(req, socket, upgrader)
+  const request = kept === null ? null : readHttpRequest(socket, req, kept)
+  socket.write(result.response)
+  return { socket, protocol: result.protocol, extensions: result.extensions, head, request }
+}
+
+/**
+ * admitHttpUpgrade is {@link acceptHttpUpgrade} with an asynchronous admission check
+ * ({@link AdmissionOptions}): the Upgrader judges the request at once (a refusal is answered
+ * and the promise rejects with it), then `options.admit` decides before the 101 is written.
+ * Until it settles the socket is held as {@link acceptSocket} holds it, its early bytes kept
+ * (Node's `head` first); `timeoutMs` (default 10 s, from this call) and `signal` bound the
+ * wait. The promise resolves with the connection, its `request` filled; a name in
+ * `keepHeaders` that is not a token throws a TypeError from this call, the socket untouched.
+ */
+export function admitHttpUpgrade<S extends Duplex>(req: IncomingMessage, socket: S, head: Uint8Array, upgrader: Upgrader, options: HttpAdmissionOptions): Promise<Accepted<S>> {
+  const kept = keptNames(options) ?? noHeaders
+  return new Promise((resolve, reject) => {
+    const result = judgeHttpUpgrade(req, socket, upgrader)
+    const request = readHttpRequest(socket, req, kept)
+    const timeoutMs = options.timeoutMs ?? defaultHandshakeTimeoutMs
+    const accepted = { socket, protocol: result.protocol, extensions: result.extensions, head, request }
+    // Node has read the request (its length is not known here): `received` counts what came behind it.
+    const pending = { accepted, request, response: result.response, received: 0, timeoutMs, deadlineMs: timeoutMs }
+    admitConnection(pending, options.admit, options, resolve, reject)
+  })
+}
+
+/**
+ * judgeHttpUpgrade rebuilds the head of a request `node:http` parsed and has `upgrader` judge
+ * it, the socket paused with {@link destroyOnError} on it: it returns the accepted result, or
+ * answers a refusal and throws its HandshakeRejection, or destroys the socket and rethrows
+ * an error from the upgrader's callbacks.
+ */
+function judgeHttpUpgrade(req: IncomingMessage, socket: Duplex, upgrader: Upgrader): Extract<UpgradeResult, { kind: 'accepted' }> {
   let text = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`
   const raw = req.rawHeaders
   for (let i = 0; i < raw.length; i += 2) text += `${raw[i]}: ${raw[i + 1]}\r\n`
@@ -157,9 +218,7 @@ export function acceptHttpUpgrade<S extends Duplex>(req: IncomingMessage, socket
     endRefused(socket, result.response)
     throw result.error
   }
-  const request = kept === null ? null : readHttpRequest(socket, req, kept)
-  socket.write(result.response)
-  return { socket, protocol: result.protocol, extensions: result.extensions, head, request }
+  return result
 }
 
 /** noHeaders is the lower-cased names of an empty `keepHeaders`. */

@@ -132,11 +132,18 @@ export const refusedLingerMs = 2000
 /**
  * endRefused sends a refusal's complete response and closes the socket: input is read and
  * dropped (so that the peer's further bytes do not reset the connection before it reads the
- * answer), errors destroy it, and it is destroyed after {@link refusedLingerMs} at the latest.
+ * answer), errors destroy it, and it is destroyed after {@link refusedLingerMs} at the latest
+ * (a timer cleared when the socket closes first, so a refused socket leaves nothing behind).
  */
 export function endRefused(socket: Duplex, response: Uint8Array): void {
   socket.on('error', destroyOnError)
   socket.end(response)
   socket.resume()
-  setTimeout(() => socket.destroy(), refusedLingerMs).unref()
+  const timer = setTimeout(destroyRefused, refusedLingerMs, socket).unref()
+  socket.once('close', () => clearTimeout(timer))
+}
+
+/** destroyRefused ends a refused socket whose peer has not closed within {@link refusedLingerMs}. */
+function destroyRefused(socket: Duplex): void {
+  socket.destroy()
 }
