@@ -1,7 +1,9 @@
 import { connect as netConnect, type Socket } from 'node:net'
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls'
-import { buildClientRequest, type Extension, type HeaderList, parseServerResponse } from '@ws-toolkit/ws-core'
-import { type HandshakeOptions, readHead } from './read-head.js'
+import { buildClientRequest, type ClientHandshake, type Extension, type HeaderList, parseServerResponse } from '@ws-toolkit/ws-core'
+import { HandshakeTimeoutError } from './errors.js'
+import { connectThroughProxy } from './proxy.js'
+import { defaultHandshakeTimeoutMs, destroyOnError, type HandshakeOptions, readHead } from './read-head.js'
 
 /** DialOptions configures {@link dial}. */
 export interface DialOptions extends HandshakeOptions {
@@ -16,6 +18,15 @@ export interface DialOptions extends HandshakeOptions {
    * Without a `servername`, SNI carries the URL's host name (none for an IP address).
    */
   tls?: ConnectionOptions | undefined
+  /**
+   * An HTTP proxy to tunnel through with CONNECT (RFC 9110 §9.3.6): an
+   * `http://[user:pass@]host[:port]` URL (port 80 by default; user and password, percent-decoded,
+   * go in `Proxy-Authorization: Basic`, RFC 7617). TLS for `wss://` then runs inside the tunnel,
+   * end to end with the target (SNI and certificate checks as without a proxy). Null or absent:
+   * a direct connection. Nothing is read from the environment: pass `proxyForUrl(url)` for the
+   * `https_proxy`/`no_proxy` conventions. See {@link connectThroughProxy}.
+   */
+  proxy?: string | URL | null | undefined
 }
 
 /**
@@ -43,12 +54,17 @@ export interface Dialed {
  * given CA), the opening handshake with a fresh key, and a strict check of the answer. It
  * rejects with ws-core's HandshakeError (status and headers kept), a HandshakeTimeoutError, the
  * abort signal's reason, or the socket's error; the socket is destroyed in every such case.
+ *
+ * With `proxy`, the connection is a CONNECT tunnel through that HTTP proxy (RFC 9110 §9.3.6,
+ * {@link connectThroughProxy}); it may also reject with a `ProxyError`. `timeoutMs` and
+ * `signal` then bound the whole dial: proxy, tunnel, TLS and handshake together.
  */
 export async function dial(url: string | URL, options: DialOptions = {}): Promise<Dialed> {
   const target = dialTarget(url)
   const handshake = buildClientRequest({
     host: target.host, path: target.path, protocols: options.protocols, extensions: options.extensions, headers: options.headers,
   })
+  if (options.proxy !== null && options.proxy !== undefined) return dialThroughProxy(target, handshake, options.proxy, options)
   const { hostname, port } = target
   const socket = target.secure
     ? tlsConnect({ servername: isIp(hostname) ? undefined : hostname, ...options.tls, host: hostname, port })
@@ -57,6 +73,48 @@ export async function dial(url: string | URL, options: DialOptions = {}): Promis
   socket.write(handshake.request)
   const { value: response, bytes } = await readHead(socket, (bytes) => parseServerResponse(handshake, bytes), options)
   return { socket, protocol: response.protocol, extensions: response.extensions, headers: response.headers, head: bytes.subarray(response.end) }
+}
+
+/**
+ * dialThroughProxy is {@link dial} through a CONNECT tunnel: one timer and one signal for the
+ * whole dial (readHead's own timer would restart at each head), the tunnel destroyed with the
+ * TLS socket on top of it when a later step fails.
+ */
+async function dialThroughProxy(target: DialTarget, handshake: ClientHandshake, proxy: string | URL, options: DialOptions): Promise<Dialed> {
+  const timeoutMs = options.timeoutMs ?? defaultHandshakeTimeoutMs
+  const outer = options.signal
+  const controller = new AbortController()
+  const onAbort = () => controller.abort(outer!.reason)
+  if (outer?.aborted) onAbort()
+  outer?.addEventListener('abort', onAbort, { once: true })
+  const timer = timeoutMs > 0 ? setTimeout(() => controller.abort(new HandshakeTimeoutError(timeoutMs)), timeoutMs) : undefined
+  const within = { timeoutMs: 0, signal: controller.signal }
+  try {
+    const { hostname, port } = target
+    const tunnel = await connectThroughProxy(proxy, hostname, port, within)
+    try {
+      let socket: Socket | TLSSocket = tunnel
+      if (target.secure) {
+        // host: the name the certificate is checked against, the target's, not the proxy's.
+        socket = tlsConnect({ servername: isIp(hostname) ? undefined : hostname, ...options.tls, host: hostname, port, socket: tunnel })
+      } else {
+        // readHead's listener again, and a fresh one at the end.
+        tunnel.off('error', destroyOnError)
+      }
+      socket.write(handshake.request)
+      const pending = readHead(socket, (bytes) => parseServerResponse(handshake, bytes), within)
+      // readHead left the tunnel paused; the TLS socket reads it on its own.
+      if (!target.secure) tunnel.resume()
+      const { value: response, bytes } = await pending
+      return { socket, protocol: response.protocol, extensions: response.extensions, headers: response.headers, head: bytes.subarray(response.end) }
+    } catch (error) {
+      tunnel.destroy()
+      throw error
+    }
+  } finally {
+    clearTimeout(timer)
+    outer?.removeEventListener('abort', onAbort)
+  }
 }
 
 /**

@@ -69,3 +69,34 @@ export class AbnormalClosureError extends Error {
     this.name = 'AbnormalClosureError'
   }
 }
+
+/** ProxyErrorCode names why an HTTP proxy did not open a tunnel (RFC 9110 §9.3.6). */
+export type ProxyErrorCode = 'WS_PROXY_AUTH_REQUIRED' | 'WS_PROXY_REFUSED' | 'WS_PROXY_MALFORMED'
+
+/**
+ * ProxyError: the HTTP proxy did not open the tunnel a CONNECT asked for (RFC 9110 §9.3.6).
+ * `code` is stable: `WS_PROXY_AUTH_REQUIRED` for 407 Proxy Authentication Required (RFC 9110
+ * §15.5.8: credentials missing or wrong) and for 401, which some proxies answer a CONNECT with
+ * (tinyproxy 1.11 for wrong credentials; the answer to a CONNECT is always the proxy's own),
+ * `WS_PROXY_REFUSED` for any other status that is not
+ * 2xx, `WS_PROXY_MALFORMED` for an answer that is not an HTTP/1.x response head within the
+ * limits, or bytes the proxy sent behind its 2xx before the tunnel was used. The socket has
+ * been destroyed.
+ */
+export class ProxyError extends Error {
+  /** code is the stable reason: switch on it, not on the message. */
+  readonly code: ProxyErrorCode
+  /** status is the proxy's status code (RFC 9110 §15), 0 when its answer had no readable status line. */
+  readonly status: number
+  /** headers are the proxy's response header fields (RFC 9110 §6.3), names lower-cased, latin1 copies; empty when unread. */
+  readonly headers: [string, string][]
+
+  /** new ProxyError(code, message, status, headers) keeps the proxy's answer. */
+  constructor(code: ProxyErrorCode, message: string, status = 0, headers: [string, string][] = []) {
+    super(message)
+    this.name = 'ProxyError'
+    this.code = code
+    this.status = status
+    this.headers = headers
+  }
+}

@@ -8,6 +8,7 @@ export { defaultHandshakeTimeoutMs, destroyOnError, endRefused, type HandshakeOp
 export * from './accept.js'
 export { type Admission, type Admit, type AdmissionOptions, defaultMaxEarlyBytes } from './admission.js'
 export * from './dial.js'
+export { connectThroughProxy, proxyForUrl } from './proxy.js'
 export * from './decoder.js'
 export * from './writer.js'
 export * from './reader.js'

@@ -31,7 +31,8 @@ function readText(bytes: Uint8Array): string {
 t.test('dial a ws server: subprotocol chosen, a message echoed', async (t) => {
   const server = await wsServer(t)
   const port = (server.address() as { port: number }).port
-  const dialed = await dial(`ws://127.0.0.1:${port}/`, { protocols: ['a', 'b'] })
+  const dialed = await dial(`ws://127.0.0.1:${port}/`, { protocols: ['a', 'b'], proxy: null })
+  t.equal(dialed.socket.remotePort, port, 'proxy: null is a direct connection')
   t.equal(dialed.protocol, 'b')
   t.ok(dialed.headers.some(([name]) => name === 'sec-websocket-accept'))
   dialed.socket.write(compileFrame(maskFrame(newTextFrame('ping me'))))
