@@ -48,7 +48,8 @@ function proxyEndpoint(proxy: string | URL): ProxyEndpoint {
     throw new TypeError(`unsupported proxy URL scheme ${url.protocol} (dial speaks HTTP CONNECT to an http:// proxy)`)
   }
   if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
-    throw new TypeError(`a proxy URL has no path, query or fragment: ${url.href}`)
+    // Named without its credentials, which a message must not carry into logs.
+    throw new TypeError(`a proxy URL has no path, query or fragment: ${url.protocol}//${url.host}${url.pathname}`)
   }
   let authorization: string | null = null
   if (url.username !== '' || url.password !== '') {

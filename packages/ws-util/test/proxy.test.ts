@@ -357,6 +357,9 @@ t.test('proxy URLs and targets that cannot be used are a TypeError', async (t) =
   // No port: 80, the scheme's default (signalled before connecting: nothing is dialed on port 80).
   const early = AbortSignal.abort(new Error('not dialed'))
   await t.rejects(connectThroughProxy('http://127.0.0.1', 'example.com', 443, { signal: early }), { message: 'not dialed' })
+  const withPath = await dial('ws://127.0.0.1:9/', { proxy: 'http://user:secret@127.0.0.1:1/path' }).catch((e) => e)
+  t.match(withPath, { name: 'TypeError', message: /http:\/\/127\.0\.0\.1:1\/path/ })
+  t.notMatch(withPath.message, /secret|user/, 'the message does not carry the credentials')
   await t.rejects(connectThroughProxy('http://127.0.0.1:1', 'evil\r\nX: y', 80), TypeError)
   await t.rejects(connectThroughProxy('http://127.0.0.1:1', 'example.com', 0), TypeError)
   await t.rejects(connectThroughProxy('http://127.0.0.1:1', 'example.com', 1.5), TypeError)
