@@ -4,19 +4,23 @@
 // connection's BatchWriter (ws-util's broadcast), so a message to 1000 clients is framed once
 // and each client gets one socket write per tick however many messages that tick carried.
 // A client that stops reading is skipped and closed (1008) once 1 MiB waits for it, and a
-// heartbeat drops clients that stop answering pings.
+// heartbeat (lib/heartbeat.ts) closes with 1001 a client that stops answering pings.
 //
-//   pnpm exec tsx examples/chat.ts --port 8080
+//   pnpm exec tsx examples/chat.ts --port 8080 [--ping-interval MS] [--ping-timeout MS]
 import { compileFrame, newTextFrame, OpCode, Upgrader } from '@ws-toolkit/ws-core'
-import { BatchWriter, broadcast, closeGracefully, ConnectionSet, DataReader, readClientData, startHeartbeat } from '@ws-toolkit/ws-util'
+import { BatchWriter, broadcast, closeGracefully, ConnectionSet, DataReader, readClientData } from '@ws-toolkit/ws-util'
 import { parseCommand, portFlag } from './lib/args.ts'
+import { heartbeatFlags, heartbeatSettings, keepAlive, pongReceived } from './lib/heartbeat.ts'
 import { listen, webSocketServer } from './lib/server.ts'
 import { stopOnSignals } from './lib/shutdown.ts'
 
-const { values: { port } } = parseCommand({
+const { values } = parseCommand({
   summary: 'broadcast chat: every text message goes to every client, framed once',
-  flags: { port: portFlag(8080) },
+  flags: { port: portFlag(8080), ...heartbeatFlags },
 })
+const { port } = values
+const heartbeatEvery = heartbeatSettings(values)
+const noPayload = new Uint8Array(0)
 const connections = new ConnectionSet()
 const upgrader = new Upgrader()
 /** Who is connected: each client's writer, with its reader and name. */
@@ -41,26 +45,21 @@ function announce(text: string): void {
 const server = webSocketServer(upgrader, (socket, head) => {
   const name = `user ${++users}`
   const writer = new BatchWriter(socket, { side: 'server' })
-  const heartbeat = startHeartbeat({
-    intervalMs: 30_000,
-    timeoutMs: 10_000,
-    ping: () => writer.writeControl(OpCode.Ping, new Uint8Array(0)),
-    onTimeout: () => socket.destroy(),
-  })
   // The reader calls nothing before this function returns: the client is in the room first.
   const reader = readClientData(socket, head, {
     onMessage(opCode, data) {
       if (opCode === OpCode.Text) announce(`${name}: ${decoder.decode(data)}`)
     },
     onControl(reader, opCode, payload) {
-      if (opCode === OpCode.Pong) heartbeat.pong()
+      if (opCode === OpCode.Pong) pongReceived(reader)
       DataReader.defaultControl(reader, opCode, payload)
     },
     onClose() {
-      heartbeat.stop()
       if (clients.delete(writer)) announce(`${name} left`)
     },
   }, { writer, limits: { maxMessageSize: 64 * 1024 } })
+  // Stopped when the socket closes.
+  keepAlive(reader, () => writer.writeControl(OpCode.Ping, noPayload), heartbeatEvery)
   clients.set(writer, { reader, name })
   connections.add(reader)
   writer.writeMessage(OpCode.Text, Buffer.from(`welcome, ${name}`))

@@ -6,23 +6,27 @@
 // to every worker, each closes its connections with 1001 (lib/shutdown.ts), and the primary
 // exits 0 once they all have.
 //
-//   pnpm exec tsx examples/cluster.ts --port 8080 [--workers 2]
+//   pnpm exec tsx examples/cluster.ts --port 8080 [--workers 2] [--ping-interval MS] [--ping-timeout MS]
 import cluster, { type Worker } from 'node:cluster'
 import { availableParallelism } from 'node:os'
 import { Upgrader } from '@ws-toolkit/ws-core'
 import { ConnectionSet } from '@ws-toolkit/ws-util'
 import { parseCommand, portFlag } from './lib/args.ts'
 import { echoMessages } from './lib/echo.ts'
+import { heartbeatFlags, heartbeatSettings } from './lib/heartbeat.ts'
 import { listenError, webSocketServer } from './lib/server.ts'
 import { stopOnSignals, stopTimeoutMs } from './lib/shutdown.ts'
 
-const { values: { port, workers = availableParallelism() } } = parseCommand({
+const { values } = parseCommand({
   summary: 'echo server on every core with node:cluster: one worker per core, one shared port',
   flags: {
     port: portFlag(8080),
     workers: { kind: 'integer', min: 1, max: 1024, help: `how many workers (default one per core: ${availableParallelism()} here)` },
+    // Read by every worker: each pings its own connections (lib/heartbeat.ts).
+    ...heartbeatFlags,
   },
 })
+const { port, workers = availableParallelism() } = values
 
 /** What a worker tells the primary when it cannot listen: the primary prints it once. */
 interface ListenFailure { listenError: string }
@@ -82,7 +86,8 @@ if (cluster.isPrimary) {
 } else {
   const upgrader = new Upgrader({ onBeforeUpgrade: () => [['X-Worker', String(process.pid)]] })
   const connections = new ConnectionSet()
-  const server = webSocketServer(upgrader, (socket, head) => connections.add(echoMessages(socket, head)))
+  const options = { heartbeat: heartbeatSettings(values) }
+  const server = webSocketServer(upgrader, (socket, head) => connections.add(echoMessages(socket, head, options)))
   server.once('error', (error: NodeJS.ErrnoException) => {
     process.send!({ listenError: listenError(error, port) } satisfies ListenFailure, () => process.exit(1))
   })

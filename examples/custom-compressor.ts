@@ -9,14 +9,17 @@ import { agreementOf, deflateNegotiator, PerMessageDeflate } from '@ws-toolkit/w
 import { ConnectionSet } from '@ws-toolkit/ws-util'
 import { parseCommand, portFlag } from './lib/args.ts'
 import { echoMessages } from './lib/echo.ts'
+import { heartbeatFlags, heartbeatSettings } from './lib/heartbeat.ts'
 import { oneShotEngine } from './lib/one-shot-engine.ts'
 import { listen, webSocketServer } from './lib/server.ts'
 import { stopOnSignals } from './lib/shutdown.ts'
 
-const { values: { port } } = parseCommand({
+const { values } = parseCommand({
   summary: 'echo server with permessage-deflate on a compression engine of its own (lib/one-shot-engine.ts)',
-  flags: { port: portFlag(8080) },
+  flags: { port: portFlag(8080), ...heartbeatFlags },
 })
+const { port } = values
+const heartbeat = heartbeatSettings(values)
 const connections = new ConnectionSet()
 const upgrader = new Upgrader({ negotiate: deflateNegotiator({ minWindowBits: oneShotEngine.minWindowBits }) })
 const server = webSocketServer(upgrader, (socket, head, extensions) => {
@@ -25,6 +28,7 @@ const server = webSocketServer(upgrader, (socket, head, extensions) => {
   connections.add(echoMessages(socket, head, {
     compressor: deflate?.deflater,
     decompressor: deflate?.inflater,
+    heartbeat,
     onClose: (reason, messages) => console.log(`closed (${reason.message}): ${messages} messages, ${socket.bytesRead} bytes in, ${socket.bytesWritten} bytes out`),
   }))
 })

@@ -4,6 +4,7 @@
 // BatchWriter compresses with. Each closed connection prints what it cost on the wire.
 //
 //   pnpm exec tsx examples/deflate-echo.ts --port 8080 [--engine fflate|zlib] [--level 1-9] [--no-context-takeover] [--release-after MS]
+//                                              [--ping-interval MS] [--ping-timeout MS]
 //
 // Without --engine it uses ws-flate's default engine: zlib on Node.js and Bun (their zlib, fast,
 // and it keeps to any window from 9 bits), fflate elsewhere (Deno). `--engine zlib` where the
@@ -16,6 +17,7 @@ import { zlibEngine } from '@ws-toolkit/ws-flate/zlib'
 import { ConnectionSet } from '@ws-toolkit/ws-util'
 import { parseCommand, portFlag } from './lib/args.ts'
 import { echoMessages } from './lib/echo.ts'
+import { heartbeatFlags, heartbeatSettings } from './lib/heartbeat.ts'
 import { listen, webSocketServer } from './lib/server.ts'
 import { stopOnSignals } from './lib/shutdown.ts'
 
@@ -30,6 +32,7 @@ const { values } = parseCommand({
     'no-context-takeover': { kind: 'switch', help: 'agree to no context takeover both ways (each message compressed alone)' },
     // With context takeover each connection keeps its engines; an idle one can give them back.
     'release-after': { kind: 'integer', min: 1, max: 2 ** 31 - 1, help: 'release an idle connection\'s engines after this many ms (made again at its next message)' },
+    ...heartbeatFlags,
   },
 })
 const { port, level, 'release-after': releaseAfter } = values
@@ -43,6 +46,7 @@ try {
   process.exit(1)
 }
 const noTakeover = values['no-context-takeover']
+const heartbeat = heartbeatSettings(values)
 const connections = new ConnectionSet()
 
 const upgrader = new Upgrader({
@@ -56,6 +60,7 @@ const server = webSocketServer(upgrader, (socket, head, extensions) => {
   connections.add(echoMessages(socket, head, {
     compressor: deflate?.deflater,
     decompressor: deflate?.inflater,
+    heartbeat,
     onClose(reason, messages) {
       deflate?.close()
       const how = deflate === null ? 'uncompressed' : `compressed (${engine.name})`

@@ -5,11 +5,12 @@
 // (fragments as fragments); pings are answered, closes echoed, violations failed with their
 // close code, text checked as UTF-8 at the first bad byte. Stopping on Ctrl-C or SIGTERM
 // (closes with 1001 to every peer) is ws-util's ConnectionSet and shutdown, through the
-// examples' shared lib/shutdown.ts: the only ws-util this program runs. A request not
-// complete within 5 s, as in the other examples, is cut: half-sent requests hold no socket
-// for good.
+// examples' shared lib/shutdown.ts, and the heartbeat that closes a peer that stops answering
+// pings (--ping-interval, --ping-timeout) is ws-util's startHeartbeat, through
+// lib/heartbeat.ts: the only ws-util this program runs. A request not complete within 5 s, as
+// in the other examples, is cut: half-sent requests hold no socket for good.
 //
-//   pnpm exec tsx examples/echo-raw.ts --port 8080
+//   pnpm exec tsx examples/echo-raw.ts --port 8080 [--ping-interval MS] [--ping-timeout MS]
 import { createServer, type Socket } from 'node:net'
 import {
   advanceState, checkHeader, cipher, CloseCode, encodeCloseBody, type Header, headerSize, newHeader, newProtocolState, OpCode,
@@ -17,13 +18,17 @@ import {
 } from '@ws-toolkit/ws-core'
 import { ConnectionSet } from '@ws-toolkit/ws-util'
 import { parseCommand, portFlag } from './lib/args.ts'
+import { heartbeatFlags, heartbeatSettings, keepAlive, pongReceived } from './lib/heartbeat.ts'
 import { listen } from './lib/server.ts'
 import { stopOnSignals } from './lib/shutdown.ts'
 
-const { values: { port } } = parseCommand({
+const { values } = parseCommand({
   summary: 'echo server written with ws-core only: the handshake and the frame loop by hand',
-  flags: { port: portFlag(8080) },
+  flags: { port: portFlag(8080), ...heartbeatFlags },
 })
+const { port } = values
+const heartbeatEvery = heartbeatSettings(values)
+const noPayload = new Uint8Array(0)
 const connections = new ConnectionSet()
 const upgrader = new Upgrader()
 /** How long a peer has to send its whole request, as the other examples allow (lib/server.ts). */
@@ -82,6 +87,7 @@ function serve(socket: Socket, head: Uint8Array): { socket: Socket; close(code?:
     send(socket, OpCode.Close, encodeCloseBody(code, reason))
     socket.end() // the peer's close, if it comes, is read no more: TCP's close ends it
   }
+  const connection = { socket, close }
   const consume = () => {
     if (pending.length < needed) return
     const bytes = pending.join()
@@ -106,7 +112,9 @@ function serve(socket: Socket, head: Uint8Array): { socket: Socket; close(code?:
         } else if (header.opCode === OpCode.Close) {
           const body = parseCloseBody(payload)
           return close(body.code === CloseCode.NoStatusReceived ? undefined : body.code)
-        } else if (header.opCode !== OpCode.Pong) {
+        } else if (header.opCode === OpCode.Pong) {
+          pongReceived(connection)
+        } else {
           if (header.opCode !== OpCode.Continuation) text = header.opCode === OpCode.Text
           if (text && (utf8.write(payload) !== -1 || (header.fin && !utf8.end()))) {
             utf8.reset()
@@ -134,7 +142,9 @@ function serve(socket: Socket, head: Uint8Array): { socket: Socket; close(code?:
     }
   })
   consume()
-  return { socket, close }
+  // Stopped when the socket closes; a ping is a whole frame between two of the echo's frames.
+  keepAlive(connection, () => send(socket, OpCode.Ping, noPayload), heartbeatEvery)
+  return connection
 }
 
 const server = createServer((socket) => {

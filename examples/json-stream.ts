@@ -6,7 +6,10 @@
 // is produced by a streaming JSON encoder (json-stream-stringify) piped into a MessageWriter,
 // which sends it in frames as it is written, so a large result is never held whole either.
 //
-//   pnpm exec tsx examples/json-stream.ts --port 8080
+// Each connection is pinged every --ping-interval ms and closed with 1001 when a pong is
+// --ping-timeout ms late (lib/heartbeat.ts), pongs routed from the reader's control handler.
+//
+//   pnpm exec tsx examples/json-stream.ts --port 8080 [--ping-interval MS] [--ping-timeout MS]
 //
 // Requests: {"id": 1, "method": "sum", "params": [1, 2, 3]}  -> {"id":1,"result":{"count":3,"sum":6}}
 //           {"id": 2, "method": "range", "params": [5]}      -> {"id":2,"result":[0,1,2,3,4]}
@@ -19,14 +22,18 @@ import { JsonStreamStringify } from 'json-stream-stringify'
 import { OpCode, Upgrader } from '@ws-toolkit/ws-core'
 import { ConnectionSet, type Message, MessageReader, MessageWriter } from '@ws-toolkit/ws-util'
 import { parseCommand, portFlag } from './lib/args.ts'
+import { heartbeatFlags, heartbeatSettings, keepAlive, pongReceived } from './lib/heartbeat.ts'
 import { listen, webSocketServer } from './lib/server.ts'
 import { stopOnSignals } from './lib/shutdown.ts'
 
-const { values: { port } } = parseCommand({
+const { values } = parseCommand({
   summary: 'JSON requests streamed into a parser, replies streamed out of an encoder (methods sum and range)',
-  flags: { port: portFlag(8080) },
+  flags: { port: portFlag(8080), ...heartbeatFlags },
   notes: ['send {"id":1,"method":"sum","params":[1,2,3]} or {"id":2,"method":"range","params":[5]}'],
 })
+const { port } = values
+const heartbeatEvery = heartbeatSettings(values)
+const noPayload = new Uint8Array(0)
 const connections = new ConnectionSet()
 const upgrader = new Upgrader()
 /** The largest range a request may ask for: a peer controls it, so it has a limit. */
@@ -70,8 +77,17 @@ async function answer(message: Message): Promise<object> {
 }
 
 async function serve(socket: Duplex, head: Uint8Array): Promise<void> {
-  const reader = new MessageReader(socket, head, { side: 'server', limits: { maxMessageSize: 16 * 1024 * 1024 } })
+  const reader = new MessageReader(socket, head, {
+    side: 'server',
+    limits: { maxMessageSize: 16 * 1024 * 1024 },
+    onControl(reader, opCode, payload) {
+      if (opCode === OpCode.Pong) pongReceived(reader)
+      MessageReader.defaultControl(reader, opCode, payload)
+    },
+  })
   connections.add(reader)
+  // Stopped when the socket closes. A ping goes out between a reply's frames, as §5.5 allows.
+  keepAlive(reader, () => reader.sendControl(OpCode.Ping, noPayload), heartbeatEvery)
   for (;;) {
     let message
     try {

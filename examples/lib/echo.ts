@@ -5,12 +5,18 @@
 // stays bounded. With a compressor and a decompressor (deflate-echo.ts), messages are
 // decompressed as they arrive and compressed as they are written. The handler is a class, not
 // an object of closures: what a connection holds between messages is the least it can be.
+// With heartbeat settings (lib/heartbeat.ts) each connection is pinged, its pongs routed to
+// the heartbeat from the control handler, and a peer that stops answering is closed with 1001.
 import type { Duplex } from 'node:stream'
-import { BatchWriter, type DataHandler, type DataReader, type MessageCompressor, type MessageDecompressor, readClientData } from '@ws-toolkit/ws-util'
+import { OpCode } from '@ws-toolkit/ws-core'
+import { BatchWriter, type DataHandler, DataReader, type MessageCompressor, type MessageDecompressor, readClientData } from '@ws-toolkit/ws-util'
+import { type HeartbeatSettings, keepAlive, pongReceived } from './heartbeat.ts'
 
 export interface EchoOptions {
   compressor?: MessageCompressor | undefined
   decompressor?: MessageDecompressor | undefined
+  /** Ping every so often and close a peer that stops answering (lib/heartbeat.ts); none when null or absent. */
+  heartbeat?: HeartbeatSettings | null | undefined
   /** The connection ended (see DataHandler.onClose), with how many messages it echoed. */
   onClose?(reason: Error, messages: number): void
 }
@@ -40,6 +46,12 @@ class Echo implements DataHandler {
     }
   }
 
+  /** onControl routes pongs to the heartbeat; the reader calls it without `this`. */
+  onControl(reader: DataReader, opCode: number, payload: Uint8Array): void {
+    if (opCode === OpCode.Pong) pongReceived(reader)
+    DataReader.defaultControl(reader, opCode, payload)
+  }
+
   onClose(reason: Error): void {
     this.onEnd?.(reason, this.messages)
   }
@@ -53,5 +65,10 @@ function resume(this: Duplex): void {
 /** echoMessages echoes every message on `socket`; the reader it returns can close the connection. */
 export function echoMessages(socket: Duplex, head: Uint8Array, options: EchoOptions = {}): DataReader {
   const writer = new BatchWriter(socket, { side: 'server', compressor: options.compressor })
-  return readClientData(socket, head, new Echo(socket, writer, options.onClose), { writer, decompressor: options.decompressor })
+  const reader = readClientData(socket, head, new Echo(socket, writer, options.onClose), { writer, decompressor: options.decompressor })
+  if (options.heartbeat) keepAlive(reader, () => writer.writeControl(OpCode.Ping, noPayload), options.heartbeat)
+  return reader
 }
+
+/** The payload of every ping: none. */
+const noPayload = new Uint8Array(0)
