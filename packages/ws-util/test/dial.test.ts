@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer as createHttpsServer } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -71,6 +71,7 @@ t.test('a server that chooses a protocol we did not offer is refused', async (t)
 
 t.test('wss:// with SNI and a custom CA, against ws over node:https', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ws-util-tls-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
     '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' })
   const cert = readFileSync(join(dir, 'cert.pem'))

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { getEventListeners, once } from 'node:events'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, createServer as createNetServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -29,44 +29,43 @@ async function freePort(): Promise<number> {
   return port
 }
 
-/** accepts resolves once something listens on loopback `port`: at most 200 tries 25 ms apart. */
-async function accepts(port: number, child: ChildProcess): Promise<void> {
+/** started waits, at most 200 times 25 ms, for tinyproxy's log to say it accepts connections: false if it exits first. */
+async function started(child: ChildProcess, log: string): Promise<boolean> {
   for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`tinyproxy exited with ${child.exitCode}`)
-    const socket = connect(port, '127.0.0.1')
-    const ok = await new Promise<boolean>((resolve) => {
-      socket.once('connect', () => resolve(true))
-      socket.once('error', () => resolve(false))
-    })
-    socket.destroy()
-    if (ok) return
+    if (child.exitCode !== null) return false
+    if (existsSync(log) && readFileSync(log, 'utf8').includes('Accepting connections')) return true
     await new Promise((r) => setTimeout(r, 25))
   }
-  throw new Error(`nothing listens on ${port}`)
+  throw new Error('tinyproxy did not start')
 }
 
 /**
  * tinyproxy starts Debian's tinyproxy in the foreground on a loopback port of its own, with a
  * configuration of its own in a temp dir (no ConnectPort lines: any port may be CONNECTed),
- * and stops it at teardown. `log()` reads its log file.
+ * and stops it at teardown. `log()` reads its log file. The port is found free, then given to
+ * tinyproxy: if another process takes it in between, tinyproxy exits (71) and a new port is
+ * tried, three times at most; it counts as started only once its own log says so.
  */
 async function tinyproxy(t: Test, extra: string[] = []) {
-  const dir = tempDir(t, 'ws-util-tinyproxy-')
-  const port = await freePort()
-  const conf = join(dir, 'tinyproxy.conf')
-  writeFileSync(conf, [
-    `Port ${port}`, 'Listen 127.0.0.1', 'Allow 127.0.0.1', 'Timeout 30', 'MaxClients 20', 'LogLevel Info',
-    `LogFile "${join(dir, 'tinyproxy.log')}"`, `PidFile "${join(dir, 'tinyproxy.pid')}"`, ...extra, '',
-  ].join('\n'))
-  const child = spawn(tinyproxyPath, ['-d', '-c', conf], { stdio: 'ignore' })
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill()
-      await once(child, 'exit')
-    }
-  })
-  await accepts(port, child)
-  return { port, url: `http://127.0.0.1:${port}`, log: () => readFileSync(join(dir, 'tinyproxy.log'), 'utf8') }
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const dir = tempDir(t, 'ws-util-tinyproxy-')
+    const port = await freePort()
+    const conf = join(dir, 'tinyproxy.conf')
+    const log = join(dir, 'tinyproxy.log')
+    writeFileSync(conf, [
+      `Port ${port}`, 'Listen 127.0.0.1', 'Allow 127.0.0.1', 'Timeout 30', 'MaxClients 20', 'LogLevel Info',
+      `LogFile "${log}"`, `PidFile "${join(dir, 'tinyproxy.pid')}"`, ...extra, '',
+    ].join('\n'))
+    const child = spawn(tinyproxyPath, ['-d', '-c', conf], { stdio: 'ignore' })
+    t.teardown(async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill()
+        await once(child, 'exit')
+      }
+    })
+    if (await started(child, log)) return { port, url: `http://127.0.0.1:${port}`, log: () => readFileSync(log, 'utf8') }
+  }
+  throw new Error('tinyproxy exited three times: no free port?')
 }
 
 /**
