@@ -6,6 +6,7 @@
 export * from './errors.js'
 export { defaultHandshakeTimeoutMs, destroyOnError, endRefused, type HandshakeOptions, readHead, refusedLingerMs } from './read-head.js'
 export * from './accept.js'
+export { clientAddress, TrustedProxies } from './client-address.js'
 export { type Admission, type Admit, type AdmissionOptions, defaultMaxEarlyBytes } from './admission.js'
 export * from './dial.js'
 export { connectThroughProxy, proxyForUrl } from './proxy.js'
