@@ -141,13 +141,13 @@ t.test('issue 15: /ws/whoami is routed by the path the connection carries, and t
   const first = once(ws, 'message')
   await once(ws, 'open')
   const local = (ws as unknown as { _socket: Socket })._socket
-  t.equal(String((await first)[0]), `you are 127.0.0.1:${local.localPort}`)
+  t.equal(String((await first)[0]), `you are 127.0.0.1:${local.localPort}, client 127.0.0.1`)
   ws.send('then echo')
   t.equal(String((await once(ws, 'message'))[0]), 'then echo')
   ws.close(1000)
   await once(ws, 'close')
   // The absolute-form target is routed the same way; /ws says nothing first.
-  t.match((await rawHandshake(`http://127.0.0.1:${port}/ws/whoami`)).echo, /^you are 127\.0\.0\.1:\d+$/)
+  t.match((await rawHandshake(`http://127.0.0.1:${port}/ws/whoami`)).echo, /^you are 127\.0\.0\.1:\d+, client 127\.0\.0\.1$/)
   t.equal((await rawHandshake('/ws')).echo, 'echo of /ws')
 })
 
