@@ -1,6 +1,6 @@
 import t from 'tap'
 import * as zlib from 'node:zlib'
-import { type DeflateAgreement, type DeflateEngine, fflateEngine, IdleSweep, idleSweep, PerMessageDeflate, syncTail } from '../src/index.js'
+import { type DeflateAgreement, type DeflateEngine, fflateEngine, IdleSweep, idleSweep, lazySource, MessageDeflater, MessageInflater, PerMessageDeflate, syncTail } from '../src/index.js'
 import { zlibEngine } from '../src/zlib.js'
 
 /** counting wraps an engine and counts the compressors and decompressors made and closed, and inflater releases. */
@@ -238,4 +238,42 @@ t.test('IdleSweep releases an idle connection once, goes on past one that throws
     sweep.sweep()
   }
   t.equal(sweep.size, 0, 'their entries are dropped once they are collected')
+})
+
+t.test('release() keeps what cannot be made again: an engine given at construction, an inflater engine without release', async (t) => {
+  const options = { windowBits: 15, keepContext: true }
+  const [first, second] = messages(2) as [Buffer, Buffer]
+  // Given its engine, the deflater keeps it (and its context): nothing could make another.
+  let closed = 0
+  const raw = zlibEngine.createDeflater(options)
+  const given = new MessageDeflater({ write: (d, l) => raw.write(d, l), reset: () => raw.reset(), close: () => (closed++, raw.close!()) }, { keepContext: true })
+  const peer = zlib.createInflateRaw({ windowBits: 15 })
+  t.equal((await flushed(peer, Buffer.concat([given.compress(first)!, syncTail]))).toString(), first.toString())
+  t.equal(given.release(), false, 'a deflater given its engine does not release it')
+  t.equal(closed, 0, 'the engine is not closed')
+  const next = Buffer.from(given.compress(first)!)
+  t.ok(next.length < Buffer.from(zlibEngine.createDeflater(options).write(first, true)).length / 4, 'the next message still refers back to the one before')
+  t.equal((await flushed(peer, Buffer.concat([next, syncTail]))).toString(), first.toString(), 'and the peer reads it')
+  // Made from a source, the same deflater releases it.
+  const made = new MessageDeflater(lazySource(() => zlibEngine.createDeflater(options)), { keepContext: true })
+  made.compress(first)
+  t.equal(made.release(), true, 'a deflater that made its engine releases it')
+  given.close()
+  made.close()
+  peer.close()
+
+  // An inflater engine without release keeps all it holds: release() says so, and the window stays.
+  const inner = zlibEngine.createInflater(options)
+  const withoutRelease = new MessageInflater({ write: (d, l, s, m) => inner.write(d, l, s, m), close: () => inner.close!() })
+  const withRelease = new MessageInflater(zlibEngine.createInflater(options))
+  const sender = zlibEngine.createDeflater(options)
+  const payloads = [first, second, first].map((message) => Buffer.from(sender.write(message, true)).subarray(0, -4))
+  for (const [i, payload] of payloads.entries()) {
+    t.equal(Buffer.from(withoutRelease.inflate(payload)).toString(), [first, second, first][i]!.toString(), `message ${i + 1} inflates`)
+    t.equal(withoutRelease.release(), false, 'an engine without release(): release() is false')
+    t.equal(withRelease.release(), true, 'one with release(): true')
+  }
+  withoutRelease.close()
+  withRelease.close()
+  sender.close!()
 })

@@ -316,3 +316,45 @@ t.test('zlib output is the caller\'s: no engine keeps output space between calls
   outer.end((piece) => void seen.push(Buffer.from(piece)))
   t.ok(Buffer.concat(seen).equals(words), 'what the outer sink was handed stayed as it was')
 })
+
+t.test('an engine that fails on a piece of a message: a lent one is closed, never given back; one kept for good stays', async (t) => {
+  const options = { windowBits: 15, keepContext: false }
+  const message = Buffer.from('a piece of a message, then the rest of it; '.repeat(20))
+  const counts = { made: 0, closed: 0, given: 0 }
+  /** failing makes zlib compressors; the first fails at its first piece, as an engine with a fault would. */
+  const failing = (): RawDeflater => {
+    const raw = zlibEngine.createDeflater(options)
+    const faulty = counts.made++ === 0
+    return {
+      write: (data, last) => {
+        if (faulty && !last) throw new Error('engine fault')
+        return raw.write(data, last)
+      },
+      reset: () => raw.reset(),
+      close: () => (counts.closed++, raw.close!()),
+    }
+  }
+  const idle: RawDeflater[] = []
+  const lending = { take: () => idle.pop() ?? failing(), give: (raw: RawDeflater) => (counts.given++, void idle.push(raw)) }
+  const deflater = new MessageDeflater(lending, { keepContext: false })
+  t.throws(() => deflater.write(message.subarray(0, 100), false), /engine fault/, 'the error is thrown as it is')
+  t.same(counts, { made: 1, closed: 1, given: 0 }, 'the lent engine is closed, not given back')
+  // The message is abandoned; the next goes to another engine, and compresses as node:zlib does.
+  deflater.reset()
+  const head = Buffer.from(deflater.write(message.subarray(0, 100), false))
+  const tail = Buffer.from(deflater.write(message.subarray(100), true))
+  t.same(Buffer.concat([head, tail]), deflateRawSync(message, sync).subarray(0, -4), 'the next message: the bytes node:zlib gives')
+  t.same(counts, { made: 2, closed: 1, given: 1 }, 'a new engine, given back at the end of its message')
+  deflater.close()
+
+  // Kept for good (context takeover): the engine stays, for the connection to fail.
+  counts.made = 0
+  counts.closed = 0
+  let taken = 0
+  const kept = new MessageDeflater({ take: () => (taken++, failing()) }, { keepContext: true })
+  t.throws(() => kept.write(message.subarray(0, 100), false), /engine fault/)
+  t.throws(() => kept.write(message.subarray(0, 100), false), /engine fault/, 'the same engine, still held')
+  t.same({ taken, closed: counts.closed }, { taken: 1, closed: 0 }, 'taken once, not closed')
+  kept.close()
+  t.equal(counts.closed, 1, 'closed with the deflater')
+})

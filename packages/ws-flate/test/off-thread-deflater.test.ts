@@ -1,6 +1,7 @@
 import t from 'tap'
 import * as zlib from 'node:zlib'
-import { EnginePool, lentMessages, MessageDeflater, OffThreadDeflater, type RawDeflater, syncTail } from '../src/index.js'
+import { EnginePool, EngineUnavailableError, lentMessages, MessageDeflater, OffThreadDeflater, type RawDeflater, syncTail } from '../src/index.js'
+import { type ZlibModule, zlibEngineOn } from '../src/zlib-engine.js'
 import { zlibEngine } from '../src/zlib.js'
 
 const options = { windowBits: 15, keepContext: true }
@@ -157,4 +158,81 @@ t.test('a lent engine that throws is closed, never lent again; an empty piece ta
   t.equal(pool.idle, 1, 'the next message borrowed one and gave it back')
   message.close()
   pool.trim()
+})
+
+t.test('OffThreadDeflater.reset() with its own engine forgets the context: the next message compresses as on a new engine', async (t) => {
+  const lend = new EnginePool(() => zlibEngine.createDeflater({ windowBits: 15, keepContext: false }))
+  const deflater = new OffThreadDeflater(() => zlibEngine.createDeflaterOffThread!(options), () => zlibEngine.createDeflater(options), lend)
+  const payloads = [strip(deflater.write(messages[7]!, true))]
+  for (let i = 0; i < 200 && !deflater.ready; i++) await turn()
+  t.ok(deflater.ready, 'its own engine is made')
+  const alone = strip(zlibEngine.createDeflater(options).write(messages[7]!, true))
+  payloads.push(strip(deflater.write(messages[7]!, true)))
+  t.same(payloads[1], alone, 'its first message on its own engine: the bytes of a new engine')
+  payloads.push(strip(deflater.write(messages[7]!, true)))
+  t.ok(payloads[2]!.length < alone.length / 2, 'the next refers back to it')
+  deflater.reset()
+  payloads.push(strip(deflater.write(messages[7]!, true)))
+  t.same(payloads[3], alone, 'after reset, the bytes of a new engine again')
+  t.same(await inflateAll(payloads), payloads.map(() => String(messages[7])), 'the peer reads them all')
+  deflater.close()
+  lend.trim()
+})
+
+t.test('OffThreadDeflater.close() in the middle of a message on a lent engine closes that engine, never lent again', async (t) => {
+  let closed = 0
+  const lend = new EnginePool((): RawDeflater => {
+    const raw = zlibEngine.createDeflater({ windowBits: 15, keepContext: false })
+    return { write: (d, l) => raw.write(d, l), reset: () => raw.reset(), close: () => (closed++, raw.close!()) }
+  })
+  const deflater = new OffThreadDeflater(() => new Promise<RawDeflater>(() => {}), () => zlibEngine.createDeflater(options), lend) // never made
+  deflater.write(messages[8]!, true)
+  t.equal(lend.idle, 1, 'a whole message: the lent engine is given back')
+  deflater.write(messages[8]!.subarray(0, 50), false)
+  t.equal(lend.idle, 0, 'half a message: the engine is held')
+  deflater.close()
+  t.equal(closed, 1, 'close() closes it')
+  t.equal(lend.idle, 0, 'and does not give it back')
+  t.throws(() => deflater.write(messages[8]!, true), /after close/)
+  const other = new OffThreadDeflater(() => new Promise<RawDeflater>(() => {}), () => zlibEngine.createDeflater(options), lend)
+  other.write(messages[8]!, true)
+  other.close()
+  t.equal(closed, 1, 'close() between messages closes no lent engine')
+  t.equal(lend.idle, 1)
+  lend.trim()
+})
+
+t.test("the zlib engine's off-thread compressor: a failed first flush rejects, and its stream is closed", async (t) => {
+  /** withFlush is node:zlib whose raw deflate streams flush with `flush` (the check of the module uses no flush). */
+  const withFlush = (flush: (stream: zlib.DeflateRaw, original: zlib.DeflateRaw['flush'], done: () => void) => void) => {
+    const streams: zlib.DeflateRaw[] = []
+    const module = {
+      ...zlib,
+      createDeflateRaw: (opts?: zlib.ZlibOptions) => {
+        const stream = zlib.createDeflateRaw(opts)
+        const original = stream.flush.bind(stream) as zlib.DeflateRaw['flush']
+        stream.flush = ((_kind: number, done: () => void) => flush(stream, original, done)) as zlib.DeflateRaw['flush']
+        streams.push(stream)
+        return stream
+      },
+    } as unknown as ZlibModule
+    return { engine: zlibEngineOn(module), streams }
+  }
+  // A zlib error: the stream emits 'error' and the flush's callback never runs.
+  const failing = withFlush((stream) => void setImmediate(() => stream.emit('error', new Error('zlib: insufficient memory'))))
+  t.ok(failing.engine.createDeflater(options).write(messages[0]!, true).length > 0, 'made on the main thread, the engine works (no flush)')
+  await t.rejects(failing.engine.createDeflaterOffThread!(options), { message: 'zlib: insufficient memory' }, 'the error rejects')
+  t.ok(failing.streams.at(-1)!.destroyed, 'the stream is closed')
+  // The flush done, the stream lacks the binding the engine drives: EngineUnavailableError.
+  const unbound = withFlush((stream, original, done) => original(zlib.constants.Z_SYNC_FLUSH, () => {
+    ;(stream as unknown as { _writeState?: unknown })._writeState = undefined
+    done()
+  }))
+  await t.rejects(unbound.engine.createDeflaterOffThread!(options), EngineUnavailableError, 'no synchronous binding: EngineUnavailableError')
+  t.ok(unbound.streams.at(-1)!.destroyed, 'the stream is closed')
+  // The same module, flushing as node:zlib does: it works, and compresses as one made on the main thread.
+  const working = withFlush((_stream, original, done) => original(zlib.constants.Z_SYNC_FLUSH, done))
+  const offThread = await working.engine.createDeflaterOffThread!(options)
+  t.same(Buffer.from(offThread.write(messages[0]!, true)), Buffer.from(zlibEngine.createDeflater(options).write(messages[0]!, true)))
+  offThread.close!()
 })
