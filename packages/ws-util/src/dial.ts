@@ -20,13 +20,20 @@ export interface DialOptions extends HandshakeOptions {
   tls?: ConnectionOptions | undefined
   /**
    * An HTTP proxy to tunnel through with CONNECT (RFC 9110 §9.3.6): an
-   * `http://[user:pass@]host[:port]` URL (port 80 by default; user and password, percent-decoded,
-   * go in `Proxy-Authorization: Basic`, RFC 7617). TLS for `wss://` then runs inside the tunnel,
-   * end to end with the target (SNI and certificate checks as without a proxy). Null or absent:
-   * a direct connection. Nothing is read from the environment: pass `proxyForUrl(url)` for the
+   * `http://[user:pass@]host[:port]` URL (port 80 by default), or `https://` for TLS to the
+   * proxy (port 443 by default; see `proxyTls`); user and password, percent-decoded, go in
+   * `Proxy-Authorization: Basic` (RFC 7617). TLS for `wss://` then runs inside the tunnel, end
+   * to end with the target (SNI and certificate checks as without a proxy). Null or absent: a
+   * direct connection. Nothing is read from the environment: pass `proxyForUrl(url)` for the
    * `https_proxy`/`no_proxy` conventions. See {@link connectThroughProxy}.
    */
   proxy?: string | URL | null | undefined
+  /**
+   * For an `https://` proxy: options for `tls.connect` to the proxy (ca, cert, key…), apart
+   * from `tls`, which is for the target. Without a `servername`, SNI carries the proxy's host
+   * name (none for an IP address).
+   */
+  proxyTls?: ConnectionOptions | undefined
 }
 
 /**
@@ -91,9 +98,9 @@ async function dialThroughProxy(target: DialTarget, handshake: ClientHandshake, 
   const within = { timeoutMs: 0, signal: controller.signal }
   try {
     const { hostname, port } = target
-    const tunnel = await connectThroughProxy(proxy, hostname, port, within)
+    const tunnel = await connectThroughProxy(proxy, hostname, port, { ...within, tls: options.proxyTls })
     try {
-      let socket: Socket | TLSSocket = tunnel
+      let socket = tunnel
       if (target.secure) {
         // host: the name the certificate is checked against, the target's, not the proxy's.
         socket = tlsConnect({ servername: isIp(hostname) ? undefined : hostname, ...options.tls, host: hostname, port, socket: tunnel })

@@ -1,51 +1,69 @@
 import { BlockList, connect as netConnect, isIP, type Socket } from 'node:net'
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls'
 import { domainToASCII } from 'node:url'
 import { defaultHeadLimits } from '@ws-toolkit/ws-core'
 import { ProxyError } from './errors.js'
 import { type HandshakeOptions, readHead } from './read-head.js'
 
+/** ProxyOptions is {@link connectThroughProxy}'s: the bounds of the wait for the proxy's answer, and TLS to an `https://` proxy. */
+export interface ProxyOptions extends HandshakeOptions {
+  /**
+   * For an `https://` proxy: options for `tls.connect` to the proxy (ca, cert, key,
+   * rejectUnauthorized, servername…). Without a `servername`, SNI carries the proxy URL's host
+   * name (none for an IP address), and the certificate is checked against that host (RFC 9110
+   * §4.3.4). Not used for an `http://` proxy.
+   */
+  tls?: ConnectionOptions | undefined
+}
+
 /**
  * connectThroughProxy opens a tunnel to `hostname:port` through the HTTP proxy at `proxy` (an
- * `http://[user:pass@]host[:port]` URL; the port defaults to 80): a TCP connection to the
- * proxy, `CONNECT hostname:port HTTP/1.1` with the same `Host` (RFC 9110 §9.3.6; an IPv6
- * address in brackets) and, when the URL has a user name or password, `Proxy-Authorization:
- * Basic` with them percent-decoded, in UTF-8 (RFC 7617 §2, RFC 9110 §11.7.2). It resolves with
- * the socket once the proxy answers 2xx: from then on the bytes on it are the target's. The
- * socket is paused with `destroyOnError` as its only listener of ours, as readHead leaves
- * it.
+ * `http://[user:pass@]host[:port]` URL, port 80 by default, or `https://`, TLS to the proxy,
+ * port 443 by default): a connection to the proxy, `CONNECT hostname:port HTTP/1.1` with the
+ * same `Host` (RFC 9110 §9.3.6; an IPv6 address in brackets) and, when the URL has a user name
+ * or password, `Proxy-Authorization: Basic` with them percent-decoded, in UTF-8 (RFC 7617 §2,
+ * RFC 9110 §11.7.2). It resolves with the socket (a TLSSocket for an `https://` proxy) once the
+ * proxy answers 2xx: from then on the bytes on it are the target's. The socket is paused with
+ * `destroyOnError` as its only listener of ours, as readHead leaves it.
  *
  * The answer is read with {@link readHead}, bounded like a handshake head (16 KiB, 100 header
  * fields, interim 1xx responses skipped and counted in the 16 KiB, RFC 9110 §15.2), within
- * `options.timeoutMs` and `options.signal`. It rejects with a {@link ProxyError} for a status
- * other than 2xx (407, and 401, with a code of their own), an answer that is not an HTTP/1.x response, or bytes
- * behind the 2xx before we sent any (the target speaks only after us: WebSocket and TLS both
- * wait for the client), with a HandshakeTimeoutError, the signal's reason or the socket's
- * error; the socket is destroyed in each case. A proxy URL that is not `http://`, has a path,
- * query or fragment, or credentials RFC 7617 cannot carry, and a host that could not be sent
- * as is, are a TypeError.
+ * `options.timeoutMs` and `options.signal` (TLS to the proxy included). It rejects with a
+ * {@link ProxyError} for a status other than 2xx (407, and 401, with a code of their own), an
+ * answer that is not an HTTP/1.x response, or bytes behind the 2xx before we sent any (the
+ * target speaks only after us: WebSocket and TLS both wait for the client), with a
+ * HandshakeTimeoutError, the signal's reason or the socket's error (a TLS error for a proxy
+ * certificate that does not check out); the socket is destroyed in each case. A proxy URL of
+ * another scheme, with a path, query or fragment, or with credentials RFC 7617 cannot carry,
+ * and a host that could not be sent as is, are a TypeError.
  */
-export async function connectThroughProxy(proxy: string | URL, hostname: string, port: number, options: HandshakeOptions = {}): Promise<Socket> {
+export async function connectThroughProxy(proxy: string | URL, hostname: string, port: number, options: ProxyOptions = {}): Promise<Socket | TLSSocket> {
   const endpoint = proxyEndpoint(proxy)
   const request = connectRequest(hostname, port, endpoint.authorization)
-  const socket = netConnect({ host: endpoint.hostname, port: endpoint.port })
+  const { hostname: proxyHost, port: proxyPort } = endpoint
+  const socket = endpoint.secure
+    ? tlsConnect({ servername: isIP(proxyHost) === 0 ? proxyHost : undefined, ...options.tls, host: proxyHost, port: proxyPort })
+    : netConnect({ host: proxyHost, port: proxyPort })
   socket.setNoDelay(true)
   socket.write(request)
   await readHead(socket, parseConnectResponse, options)
   return socket
 }
 
-/** ProxyEndpoint is where a proxy URL points and the credentials it carries. */
+/** ProxyEndpoint is where a proxy URL points, over TLS or not, and the credentials it carries. */
 interface ProxyEndpoint {
+  secure: boolean
   hostname: string
   port: number
   authorization: string | null
 }
 
-/** proxyEndpoint reads an `http://[user:pass@]host[:port]` proxy URL; anything else is a TypeError. */
+/** proxyEndpoint reads an `http(s)://[user:pass@]host[:port]` proxy URL; anything else is a TypeError. */
 function proxyEndpoint(proxy: string | URL): ProxyEndpoint {
   const url = new URL(proxy)
-  if (url.protocol !== 'http:') {
-    throw new TypeError(`unsupported proxy URL scheme ${url.protocol} (dial speaks HTTP CONNECT to an http:// proxy)`)
+  const secure = url.protocol === 'https:'
+  if (!secure && url.protocol !== 'http:') {
+    throw new TypeError(`unsupported proxy URL scheme ${url.protocol} (dial speaks HTTP CONNECT to an http:// or https:// proxy)`)
   }
   if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
     // Named without its credentials, which a message must not carry into logs.
@@ -61,7 +79,7 @@ function proxyEndpoint(proxy: string | URL): ProxyEndpoint {
     }
     authorization = `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`
   }
-  return { hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 80), authorization }
+  return { secure, hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || (secure ? 443 : 80)), authorization }
 }
 
 function percentDecode(text: string): string {

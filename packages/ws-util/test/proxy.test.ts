@@ -149,6 +149,34 @@ function expectedRequest(received: string, host: string, path: string): string {
 }
 
 /**
+ * tlsFront is an `https://` proxy made of tinyproxy and a TLS terminator (node:tls) in front of
+ * it, as stunnel would be: each connection's bytes go to and from tinyproxy's port, and the SNI
+ * each connection carried is kept in `servernames`.
+ */
+async function tlsFront(t: Test, host: string, proxyPort: number, tls: { cert: Buffer; key: Buffer }) {
+  const servernames: (string | false | null | undefined)[] = []
+  const sockets = new Set<Socket>()
+  const server = createTlsServer(tls, (socket) => {
+    servernames.push(socket.servername)
+    sockets.add(socket)
+    const upstream = connect(proxyPort, '127.0.0.1')
+    for (const [one, other] of [[socket, upstream], [upstream, socket]]) {
+      one.on('error', () => other.destroy())
+      one.on('close', () => other.destroy())
+    }
+    socket.on('close', () => sockets.delete(socket))
+    socket.pipe(upstream).pipe(socket)
+  })
+  server.listen(0, host)
+  await once(server, 'listening')
+  t.teardown(() => {
+    for (const socket of sockets) socket.destroy()
+    server.close()
+  })
+  return { port: (server.address() as { port: number }).port, servernames }
+}
+
+/**
  * rawProxy is a loopback server playing a proxy by hand: `answer` gets each connection's first
  * bytes (the CONNECT request, recorded in `requests`) and the socket; `closed` counts sockets
  * the client closed.
@@ -243,6 +271,34 @@ t.test('tinyproxy with BasicAuth: credentials from the URL, percent-decoded; wro
   t.match(wrong, { code: 'WS_PROXY_AUTH_REQUIRED', status: 401, name: 'ProxyError' }, 'wrong credentials')
   const undecoded = await dial(target, { proxy: `http://alice:se%252Dcr.et_1@127.0.0.1:${proxy.port}` }).catch((e) => e)
   t.match(undecoded, { code: 'WS_PROXY_AUTH_REQUIRED' }, 'decoded once, not twice')
+})
+
+t.test('an https:// proxy (TLS in front of tinyproxy): ws://, and wss:// as TLS inside TLS; credentials only inside TLS', async (t) => {
+  const proxy = await tinyproxy(t, ['BasicAuth alice se-cr.et_1'])
+  const tls = certificate(t)
+  const front = await tlsFront(t, '127.0.0.1', proxy.port, tls)
+  const server = await echoServer(t, '127.0.0.1')
+  const plain = await dial(`ws://127.0.0.1:${server.port}/`, { proxy: `https://alice:se-cr.et_1@localhost:${front.port}`, proxyTls: { ca: tls.cert } })
+  t.equal(front.servernames[0], 'localhost', "SNI to the proxy carries the proxy's name")
+  t.equal(await echo(plain.socket, 'TLS to the proxy'), 'TLS to the proxy')
+  t.match(proxy.log(), `CONNECT 127.0.0.1:${server.port} HTTP/1.1`)
+  plain.socket.destroy()
+
+  // The proxy at ::1 (no SNI to it; its certificate checked against ::1), the target's TLS inside.
+  const front6 = await tlsFront(t, '::1', proxy.port, tls)
+  const secure = await echoServer(t, '127.0.0.1', tls)
+  const nested = await dial(`wss://localhost:${secure.port}/`, {
+    proxy: `https://alice:se-cr.et_1@[::1]:${front6.port}`, proxyTls: { ca: tls.cert }, tls: { ca: tls.cert }, headers: [['X-Trace', '42']],
+  })
+  t.equal(front6.servernames[0], false, 'no SNI for a proxy at an IP address')
+  const seen = await secure.seen[0]
+  t.equal(seen.servername, 'localhost', "the target's SNI, inside the tunnel")
+  t.equal(seen.request, expectedRequest(seen.request, `localhost:${secure.port}`, '/'))
+  t.equal(await echo(nested.socket, 'TLS inside TLS'), 'TLS inside TLS')
+  nested.socket.destroy()
+
+  const untrusted = await dial(`ws://127.0.0.1:${server.port}/`, { proxy: `https://localhost:${front.port}` }).catch((e) => e)
+  t.match(untrusted, { code: /SELF_SIGNED|UNABLE_TO_VERIFY/ }, "without proxyTls's CA the proxy's certificate is refused")
 })
 
 t.test('tinyproxy cannot reach the target: ProxyError with its 500 and headers, the body not read', async (t) => {
@@ -349,13 +405,14 @@ t.test('timeouts and aborts bound the whole dial; the proxy sees the socket clos
 })
 
 t.test('proxy URLs and targets that cannot be used are a TypeError', async (t) => {
-  for (const proxy of ['https://127.0.0.1:1', 'socks5://127.0.0.1:1080', 'http://127.0.0.1:1/path', 'http://127.0.0.1:1/?q',
+  for (const proxy of ['ftp://127.0.0.1:1', 'socks5://127.0.0.1:1080', 'http://127.0.0.1:1/path', 'http://127.0.0.1:1/?q',
     'http://a%ZZ:b@127.0.0.1:1', 'http://a%3Ab:c@127.0.0.1:1', 'http://a:b%0A@127.0.0.1:1', 'not a url']) {
     await t.rejects(dial('ws://127.0.0.1:9/', { proxy }), TypeError, proxy)
   }
-  // No port: 80, the scheme's default (signalled before connecting: nothing is dialed on port 80).
+  // No port: 80 or 443, the scheme's default (signalled before connecting: nothing is dialed on port 80).
   const early = AbortSignal.abort(new Error('not dialed'))
   await t.rejects(connectThroughProxy('http://127.0.0.1', 'example.com', 443, { signal: early }), { message: 'not dialed' })
+  await t.rejects(connectThroughProxy('https://127.0.0.1', 'example.com', 443, { signal: early }), { message: 'not dialed' })
   const withPath = await dial('ws://127.0.0.1:9/', { proxy: 'http://user:secret@127.0.0.1:1/path' }).catch((e) => e)
   t.match(withPath, { name: 'TypeError', message: /http:\/\/127\.0\.0\.1:1\/path/ })
   t.notMatch(withPath.message, /secret|user/, 'the message does not carry the credentials')
