@@ -105,7 +105,7 @@ async function dialThroughProxy(target: DialTarget, handshake: ClientHandshake, 
         // host: the name the certificate is checked against, the target's, not the proxy's.
         socket = tlsConnect({ servername: isIp(hostname) ? undefined : hostname, ...options.tls, host: hostname, port, socket: tunnel })
       } else {
-        // readHead's listener again, and a fresh one at the end.
+        // connectThroughProxy's readHead left destroyOnError on it, and the next one adds it again: one is enough.
         tunnel.off('error', destroyOnError)
       }
       socket.write(handshake.request)

@@ -159,14 +159,14 @@ function parseResponseAt(length: number, text: string, offset: number): true | n
  *
  * - `wss://`: `wss_proxy`, `WSS_PROXY`, `https_proxy`, `HTTPS_PROXY`, the first set (not empty).
  * - `ws://`: `ws_proxy`, `WS_PROXY`, `http_proxy`; never `HTTP_PROXY`, as curl: a CGI program
- *   gets an attacker's `Proxy:` request header there (httpoxy, CVE-2016-5388).
+ *   gets an attacker's `Proxy:` request header there (httpoxy, https://httpoxy.org).
  * - Not read: `all_proxy`/`ALL_PROXY` (it often names a SOCKS proxy, which dial does not speak).
  * - A value without a scheme (`proxy.example:3128`) is given `http://`, as curl does.
  * - `no_proxy`, else `NO_PROXY`: entries separated by commas and/or blanks, case-insensitive.
- *   `*` matches every host. A name matches itself and its subdomains: `example.com` and
- *   `.example.com` both match `example.com` and `www.example.com`, not `notexample.com`
- *   (leading and trailing dots ignored; internationalized names compared in their ASCII
- *   form). An IP literal (IPv6 with or without brackets) matches that address only, or a
+ *   `*` matches every host (curl: only as the whole value). A name matches itself and its
+ *   subdomains: `example.com` and `.example.com` both match `example.com` and
+ *   `www.example.com`, not `notexample.com` (leading and trailing dots ignored;
+ *   internationalized names compared in their ASCII form). An IP literal (IPv6 with or without brackets) matches that address only, or a
  *   range in CIDR notation (`10.0.0.0/8`, `fd00::/8`); names never match addresses and
  *   nothing is resolved. Beyond curl, as Go's net/http: an entry with a port
  *   (`example.com:8080`, `[::1]:8080`) matches only that port (the URL's, else 80 for `ws://`
@@ -177,7 +177,7 @@ function parseResponseAt(length: number, text: string, offset: number): true | n
 export function proxyForUrl(url: string | URL, env: Readonly<Record<string, string | undefined>> = process.env): string | null {
   const target = new URL(url)
   const secure = target.protocol === 'wss:'
-  if (!secure && target.protocol !== 'ws:') throw new TypeError(`not a WebSocket URL: ${target.href}`)
+  if (!secure && target.protocol !== 'ws:') throw new TypeError(`not a WebSocket URL: ${target.protocol}`)
   const names = secure ? ['wss_proxy', 'WSS_PROXY', 'https_proxy', 'HTTPS_PROXY'] : ['ws_proxy', 'WS_PROXY', 'http_proxy']
   const proxy = firstSet(env, names)
   if (proxy === null) return null
