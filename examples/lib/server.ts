@@ -40,10 +40,17 @@ export function listen(server: Server | HttpServer, port: number, hint: (port: n
     console.error(listenError(error, port))
     process.exit(1)
   })
-  server.listen(port, '127.0.0.1', () => {
-    const address = server.address()
-    const actual = typeof address === 'object' && address ? address.port : port
-    console.log(`listening on 127.0.0.1:${actual} (--port N for another; Ctrl-C stops)`)
-    console.log(hint(actual))
-  })
+  server.listen(port, '127.0.0.1', () => printListening(server, port, hint))
+}
+
+/**
+ * printListening prints the lines {@link listen} prints once `server` listens: where (the port
+ * it got, `port` if it cannot tell), how to pick another port and how to stop, then `hint(port)`.
+ * For a server that a framework starts listening (fastify.listen).
+ */
+export function printListening(server: Server | HttpServer, port: number, hint: (port: number) => string): void {
+  const address = server.address()
+  const actual = typeof address === 'object' && address ? address.port : port
+  console.log(`listening on 127.0.0.1:${actual} (--port N for another; Ctrl-C stops)`)
+  console.log(hint(actual))
 }

@@ -97,6 +97,8 @@ const cases: [name: string, args: string[], path: string][] = [
   ['chat', [], '/'],
   ['deflate-echo', [], '/'],
   ['cluster', ['--workers', '1'], '/'],
+  ['express', [], '/ws'],
+  ['fastify', [], '/ws'],
 ]
 
 for (const [name, args, path] of cases) {
