@@ -11,17 +11,17 @@ export interface Listener {
   /** close stops accepting new connections (`net.Server.close`); open ones are left to the caller. */
   close(): unknown
   /** closeIdleConnections, on `node:http` servers, closes keep-alive HTTP connections that carry no request. */
-  closeIdleConnections?(): void
+  closeIdleConnections?: (() => void) | undefined
 }
 
 /** ShutdownOptions says how {@link shutdown} closes the connections (RFC 6455 §7.4.1). */
 export interface ShutdownOptions {
   /** code is the close frame's status code (§7.4.1): 1001, going away, by default. */
-  code?: number
+  code?: number | undefined
   /** reason is the close frame's reason (§5.5.1), at most 123 bytes of UTF-8; empty by default. */
-  reason?: string
+  reason?: string | undefined
   /** timeoutMs bounds the wait for the peers' closes (§7.1.2) before the rest are destroyed: 5 s by default. */
-  timeoutMs?: number
+  timeoutMs?: number | undefined
 }
 
 /**
