@@ -120,7 +120,9 @@ export class ConnectionSet<C extends Closable = Closable> {
 
   /** left is called by the shared listener when `socket` closes. */
   private left(socket: Member): void {
-    if (!this.open.delete(socket)) return
+    // Only a member's socket calls here: whatever takes a socket out of the set (delete, cut)
+    // also takes the listener off it.
+    this.open.delete(socket)
     socket[memberOf] = undefined // not delete: the socket keeps its shape
     if (this.closing === null) return
     this.closing.clean++
