@@ -1,22 +1,12 @@
 // A server process for shutdown.test.ts: the net path (acceptSocket + readClientData) with a
 // ConnectionSet, stopped on SIGTERM by shutdown(). It prints `port N` when listening and the
 // report as JSON when stopped, then exits 0. Argument: the shutdown bound in ms.
-import { createServer } from 'node:net'
-import { Upgrader } from '@ws-toolkit/ws-core'
-import { acceptSocket, ConnectionSet, type DataReader, readClientData, shutdown } from '../src/index.js'
+import { ConnectionSet, type DataReader, shutdown } from '../src/index.js'
+import { netServer } from './connection-helpers.js'
 
 const timeoutMs = Number(process.argv[2] ?? 5000)
-const upgrader = new Upgrader()
 const connections = new ConnectionSet<DataReader>()
-const server = createServer(async (raw) => {
-  let accepted
-  try {
-    accepted = await acceptSocket(raw, upgrader)
-  } catch {
-    return
-  }
-  connections.add(readClientData(accepted.socket, accepted.head, { onMessage: () => {}, onClose: () => {} }))
-})
+const server = netServer(connections)
 server.listen(0, '127.0.0.1', () => console.log(`port ${(server.address() as { port: number }).port}`))
 process.once('SIGTERM', async () => {
   const { clean, cut } = await shutdown(server, connections, { timeoutMs, reason: 'server stopping' })
