@@ -35,7 +35,9 @@ export async function rotatingRounds<K, R>(kinds: readonly K[], rounds: number, 
 /**
  * serveExample runs `examples/NAME` in this (child) process, as it ships, with `--port 0` and
  * `args`, and resolves with the port it prints ("listening on 127.0.0.1:N"). The example's
- * console output is dropped from then on: it is not the benchmark's.
+ * console output is dropped from then on: it is not the benchmark's. Its heartbeat is off
+ * (`--ping-interval 0`): the `ws` servers it is measured against ping nothing either, and a
+ * timer per connection would be counted against us alone.
  */
 export async function serveExample(name: string, args: string[]): Promise<number> {
   const listening = new Promise<number>((resolve) => {
@@ -44,7 +46,7 @@ export async function serveExample(name: string, args: string[]): Promise<number
       if (match) resolve(Number(match[1]))
     }
   })
-  process.argv = [process.argv[0], name, '--port', '0', ...args]
+  process.argv = [process.argv[0], name, '--port', '0', '--ping-interval', '0', ...args]
   await import(fileURLToPath(new URL(`../../examples/${name}`, import.meta.url)))
   return listening
 }

@@ -6,7 +6,7 @@ import { createServer } from 'node:net'
 import t from 'tap'
 import { runToEnd } from './run-example.js'
 
-const runnable = ['echo', 'echo-raw', 'json-stream', 'chat', 'cluster', 'http-upgrade', 'deflate-echo', 'custom-compressor', 'client']
+const runnable = ['echo', 'echo-raw', 'json-stream', 'chat', 'cluster', 'http-upgrade', 'deflate-echo', 'custom-compressor', 'express', 'fastify', 'client']
 
 t.test('--help prints the usage and exits 0', async (t) => {
   for (const name of runnable) {
@@ -21,7 +21,7 @@ t.test('--help prints the usage and exits 0', async (t) => {
 
 t.test('a usage error is one line on stderr and exit code 2', async (t) => {
   const cases: [string, string[], RegExp][] = [
-    ['echo', ['--bogus'], /^examples\/echo\.ts: unknown flag --bogus: accepted are --port \(see --help\)\n$/],
+    ['echo', ['--bogus'], /^examples\/echo\.ts: unknown flag --bogus: accepted are --port, --ping-interval, --ping-timeout \(see --help\)\n$/],
     ['echo', ['--port', 'eighty'], /^examples\/echo\.ts: invalid --port 'eighty': an integer from 0 to 65535 \(see --help\)\n$/],
     ['deflate-echo', ['--engine', 'brotli'], /^examples\/deflate-echo\.ts: invalid --engine 'brotli': fflate or zlib \(see --help\)\n$/],
     ['deflate-echo', ['--level'], /^examples\/deflate-echo\.ts: --level needs a value: 1-9 \(see --help\)\n$/],
