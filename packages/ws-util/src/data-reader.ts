@@ -187,7 +187,12 @@ export class DataReader implements DecoderHandler {
 
   /** onControl is the decoder's: a whole control frame (not for callers). @internal */
   onControl(opCode: number, payload: Uint8Array): void {
-    if (this.ended === null) (this.handler.onControl ?? DataReader.defaultControl)(this, opCode, payload)
+    if (this.ended === null) {
+      // Called on the handler, as onMessage and onClose are: a class's method may use `this`.
+      const handler = this.handler
+      if (handler.onControl === undefined) DataReader.defaultControl(this, opCode, payload)
+      else handler.onControl(this, opCode, payload)
+    }
   }
 
   /** pong answers a ping (§5.5.2) through the writer; `payload` is copied ({@link PongGate}). */

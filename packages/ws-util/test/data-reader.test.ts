@@ -195,6 +195,32 @@ t.test('a custom control handler sees control frames, and can defer to the defau
   t.equal(hex(wire.bytes()), '8a0178')
 })
 
+t.test('a handler object\'s methods are called on it, onControl included', async (t) => {
+  class Recorder {
+    readonly seen: string[] = []
+    onMessage(opCode: number) {
+      this.seen.push(`message ${opCode}`)
+    }
+    onControl(data: DataReader, opCode: number, payload: Uint8Array) {
+      this.seen.push(`control ${opCode}`)
+      DataReader.defaultControl(data, opCode, payload)
+    }
+    onClose() {
+      this.seen.push('close')
+    }
+  }
+  const wire = new Wire()
+  t.teardown(() => wire.destroy())
+  const recorder = new Recorder()
+  readClientData(wire, new Uint8Array(0), recorder)
+  wire.feed(frame(OpCode.Text, true, 'a'), frame(OpCode.Ping, true, 'x'))
+  await tick()
+  wire.destroy()
+  await tick()
+  t.same(recorder.seen, ['message 1', 'control 9', 'close'])
+  t.equal(hex(wire.bytes()), '8a0178', 'the ping answered')
+})
+
 t.test('a socket that closes or fails without a close frame is an abnormal closure', async (t) => {
   const first = reader(t)
   first.wire.destroy()
