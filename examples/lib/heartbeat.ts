@@ -40,7 +40,7 @@ export function heartbeatSettings(values: { 'ping-interval': number; 'ping-timeo
 /** The reason in the close frame a peer that stopped answering pings is sent (with 1001). */
 export const pingTimeoutReason = 'ping timeout'
 
-/** Each connection's heartbeat, found by its control handler (which is called without `this`). */
+/** Each connection's heartbeat, found from the connection its control handler is given. */
 const heartbeats = new WeakMap<Closable, Heartbeat>()
 
 /**
