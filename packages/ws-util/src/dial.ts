@@ -1,9 +1,10 @@
 import { connect as netConnect, type Socket } from 'node:net'
-import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls'
+import type { ConnectionOptions, TLSSocket } from 'node:tls'
 import { buildClientRequest, type ClientHandshake, type Extension, type HeaderList, parseServerResponse } from '@ws-toolkit/ws-core'
 import { HandshakeTimeoutError } from './errors.js'
 import { connectThroughProxy } from './proxy.js'
 import { defaultHandshakeTimeoutMs, destroyOnError, type HandshakeOptions, readHead } from './read-head.js'
+import { connectTls } from './tls-connect.js'
 
 /** DialOptions configures {@link dial}. */
 export interface DialOptions extends HandshakeOptions {
@@ -15,7 +16,9 @@ export interface DialOptions extends HandshakeOptions {
   headers?: HeaderList | undefined
   /**
    * For wss://: options for `tls.connect` (ca, cert, key, rejectUnauthorized, servername…).
-   * Without a `servername`, SNI carries the URL's host name (none for an IP address).
+   * Without a `servername`, SNI carries the URL's host name (none for an IP address). The
+   * certificate is checked against the URL's host; for an IPv6 address by OpenSSL's iPAddress
+   * match, as Node's own check fails there from Node.js 22.23 and 24.17 on (see `connectTls`).
    */
   tls?: ConnectionOptions | undefined
   /**
@@ -74,7 +77,7 @@ export async function dial(url: string | URL, options: DialOptions = {}): Promis
   if (options.proxy !== null && options.proxy !== undefined) return dialThroughProxy(target, handshake, options.proxy, options)
   const { hostname, port } = target
   const socket = target.secure
-    ? tlsConnect({ servername: isIp(hostname) ? undefined : hostname, ...options.tls, host: hostname, port })
+    ? connectTls(hostname, port, options.tls)
     : netConnect({ host: hostname, port })
   socket.setNoDelay(true)
   socket.write(handshake.request)
@@ -103,7 +106,7 @@ async function dialThroughProxy(target: DialTarget, handshake: ClientHandshake, 
       let socket = tunnel
       if (target.secure) {
         // host: the name the certificate is checked against, the target's, not the proxy's.
-        socket = tlsConnect({ servername: isIp(hostname) ? undefined : hostname, ...options.tls, host: hostname, port, socket: tunnel })
+        socket = connectTls(hostname, port, options.tls, tunnel)
       } else {
         // connectThroughProxy's readHead left destroyOnError on it, and the next one adds it again: one is enough.
         tunnel.off('error', destroyOnError)
@@ -155,9 +158,5 @@ export function dialTarget(url: string | URL): DialTarget {
     host: target.host,
     path: `${target.pathname}${target.search}`,
   }
-}
-
-function isIp(host: string): boolean {
-  return /^[\d.]+$/.test(host) || host.includes(':')
 }
 

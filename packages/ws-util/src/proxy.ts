@@ -1,9 +1,10 @@
 import { BlockList, connect as netConnect, isIP, type Socket } from 'node:net'
-import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls'
+import type { ConnectionOptions, TLSSocket } from 'node:tls'
 import { domainToASCII } from 'node:url'
 import { defaultHeadLimits } from '@ws-toolkit/ws-core'
 import { ProxyError } from './errors.js'
 import { type HandshakeOptions, readHead } from './read-head.js'
+import { connectTls } from './tls-connect.js'
 
 /** ProxyOptions is {@link connectThroughProxy}'s: the bounds of the wait for the proxy's answer, and TLS to an `https://` proxy. */
 export interface ProxyOptions extends HandshakeOptions {
@@ -42,7 +43,7 @@ export async function connectThroughProxy(proxy: string | URL, hostname: string,
   const request = connectRequest(hostname, port, endpoint.authorization)
   const { hostname: proxyHost, port: proxyPort } = endpoint
   const socket = endpoint.secure
-    ? tlsConnect({ servername: isIP(proxyHost) === 0 ? proxyHost : undefined, ...options.tls, host: proxyHost, port: proxyPort })
+    ? connectTls(proxyHost, proxyPort, options.tls)
     : netConnect({ host: proxyHost, port: proxyPort })
   socket.setNoDelay(true)
   socket.write(request)
