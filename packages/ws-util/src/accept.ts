@@ -293,7 +293,7 @@ function keptName(kept: readonly string[], bytes: Uint8Array, start: number, end
 /** readHttpRequest is {@link readRequest} for a request `node:http` has parsed. */
 function readHttpRequest(socket: Duplex, req: IncomingMessage, kept: readonly string[]): AcceptedRequest {
   const request = newRequest(socket)
-  const url = Buffer.from(req.url ?? '', 'latin1')
+  const url = Buffer.from(req.url as string, 'latin1') // node:http's server sets it on every request
   readPathAndQuery(request, url, 0, url.length)
   const raw = req.rawHeaders
   for (let i = 0; kept.length > 0 && i < raw.length; i += 2) {

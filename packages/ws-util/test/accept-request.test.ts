@@ -77,7 +77,7 @@ for (const kind of ['net', 'http'] as const) {
     let accepted = next()
     let client = await rawRequest(t, port, `http://127.0.0.1:${port}/ws`, [
       'X-Forwarded-For: 203.0.113.7', 'Cookie: a=1', 'x-forwarded-for:  198.51.100.2  ', 'cookie: b=2',
-      'Authorization: Bearer one', 'AUTHORIZATION: Bearer two', 'X-Other: 1',
+      'Authorization: Bearer one', 'AUTHORIZATION: Bearer two', 'X-Other: 1', 'Cookix: as long as a kept name, not one',
     ])
     let { request } = await accepted
     t.same(request, {

@@ -5,7 +5,7 @@ import { Duplex } from 'node:stream'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import { compileFrame, HandshakeRejection, maskFrameWith, newHeader, newTextFrame, readHeader, cipher, Upgrader } from '@ws-toolkit/ws-core'
-import { acceptHttpUpgrade, acceptSocket, type Accepted, destroyOnError, HandshakeTimeoutError, readHead, SocketClosedError } from '../src/index.js'
+import { acceptHttpUpgrade, acceptSocket, type Accepted, destroyOnError, HandshakeTimeoutError, readHead, refusedLingerMs, SocketClosedError } from '../src/index.js'
 import { ascii, collect, listen, sampleRequest } from './helpers.js'
 
 /** A server whose every socket goes through acceptSocket; the outcome is delivered to `outcome`. */
@@ -16,8 +16,8 @@ async function acceptingServer(t: Test, options: Parameters<typeof acceptSocket>
     outcome.catch(() => {})
     outcomes.push(outcome)
   })
-  const client = async () => {
-    const socket = connect(port, '127.0.0.1')
+  const client = async (allowHalfOpen = false) => {
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen })
     await once(socket, 'connect')
     t.teardown(() => socket.destroy())
     while (outcomes.length === 0) await new Promise((r) => setImmediate(r))
@@ -177,17 +177,27 @@ t.test('a reset after a refusal or before the caller listens does not crash the 
   t.equal(await closed, true, 'the server socket closed with an error, and nothing was thrown')
 })
 
-t.test('a refused client that never closes its side is closed by the server', async (t) => {
+t.test('a refused client that never closes its side is ended, then destroyed after refusedLingerMs', async (t) => {
   const client = await acceptingServer(t)
-  const { socket, outcome } = await client()
+  const { socket, outcome } = await client(true) // allowHalfOpen: the server's FIN does not end our side
   socket.on('error', () => {})
   const ended = once(socket, 'end')
+  const closed = once(socket, 'close')
   socket.resume()
   socket.write(ascii(sampleRequest.replace('GET', 'POST')))
   socket.write(ascii('more bytes the server must read and drop'))
   await outcome.catch(() => {})
   await ended
   t.pass('the server ended the connection; the client kept its side open')
+  // Until the linger ends our bytes are read and dropped; once the server has destroyed the
+  // socket, a write is answered with a reset, which closes ours. Bounded at ten lingers.
+  let gone = false
+  closed.then(() => (gone = true), () => (gone = true))
+  for (let i = 0; i < (10 * refusedLingerMs) / 50 && !gone; i++) {
+    socket.write(ascii('still here'))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  t.ok(gone, 'the server destroyed the refused socket it had lingered on')
 })
 
 t.test('a slow client is cut off by the handshake timeout', async (t) => {

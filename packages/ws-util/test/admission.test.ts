@@ -309,13 +309,13 @@ t.test('1,000 refused admissions: each peer gets its 403, and nothing stays behi
   t.equal(await new Promise<number>((r) => server.getConnections((_e, n) => r(n))), 0)
 })
 
-/** httpServer admits upgrades with admitHttpUpgrade and `admit`; outcomes recorded. */
-async function admittingHttpServer(t: Test, admit: Admit, options: { timeoutMs?: number } = {}) {
+/** httpServer admits upgrades with admitHttpUpgrade, `admit` and `options` (by default keeping Authorization); outcomes recorded. */
+async function admittingHttpServer(t: Test, admit: Admit, options: { timeoutMs?: number; keepHeaders?: string[] } = { keepHeaders: ['authorization'] }) {
   const outcomes: { socket: Socket; result: Promise<Accepted<Socket>> }[] = []
   const upgrader = new Upgrader({ protocol: (name) => Buffer.from(name).toString('latin1') === 'chat' })
   const server = createHttpServer((_req, res) => res.end('plain'))
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    const result = admitHttpUpgrade(req, socket, head, upgrader, { ...options, admit, keepHeaders: ['authorization'] })
+    const result = admitHttpUpgrade(req, socket, head, upgrader, { ...options, admit })
     result.catch(() => {})
     outcomes.push({ socket, result })
   })
@@ -358,7 +358,7 @@ t.test('node:http: a refusal by the Upgrader rejects before any hook; a peer gon
   const { port, outcomes } = await admittingHttpServer(t, (admission) => {
     seen.push(admission)
     return new Promise(() => {})
-  }, { timeoutMs: 200 })
+  }, { timeoutMs: 200 }) // and no keepHeaders: the hook's request keeps none
   const refused = connect(port, '127.0.0.1')
   const refusedBytes = collect(refused)
   refused.write(ascii(sampleRequest.replace('Sec-WebSocket-Version: 13', 'Sec-WebSocket-Version: 8')))
@@ -369,6 +369,7 @@ t.test('node:http: a refusal by the Upgrader rejects before any hook; a peer gon
   const leaving = connect(port, '127.0.0.1')
   leaving.write(ascii(sampleRequest))
   await until(() => seen.length === 1)
+  t.same(seen[0].request.headers, {}, 'no header kept unless asked for')
   leaving.end()
   await t.rejects(outcomes[1].result, SocketClosedError)
   t.equal(seen[0].signal.aborted, true)
