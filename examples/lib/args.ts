@@ -5,13 +5,14 @@
 import { basename } from 'node:path'
 import { parseArgs } from 'node:util'
 
-/** An integer flag (`--port N`), a flag taking one of a few words (`--engine fflate|zlib`), or a switch. */
+/** An integer flag (`--port N`), a flag taking one of a few words (`--engine fflate|zlib`), a file's path (`--cert FILE`), or a switch. */
 export type FlagSpec =
   | { kind: 'integer'; min: number; max: number; default?: number; help: string }
   | { kind: 'choice'; choices: readonly string[]; default?: string; help: string }
+  | { kind: 'file'; default?: string; help: string }
   | { kind: 'switch'; help: string }
 
-type FlagValue<F extends FlagSpec> = F extends { kind: 'integer' } ? number : F extends { kind: 'choice' } ? string : boolean
+type FlagValue<F extends FlagSpec> = F extends { kind: 'integer' } ? number : F extends { kind: 'choice' | 'file' } ? string : boolean
 type FlagValues<F extends Record<string, FlagSpec>> = {
   [K in keyof F]: F[K] extends { kind: 'switch' } | { default: number | string } ? FlagValue<F[K]> : FlagValue<F[K]> | undefined
 }
@@ -45,6 +46,7 @@ export function usageError(message: string): never {
 function accepted(spec: FlagSpec): string {
   if (spec.kind === 'integer') return spec.min === 0 && spec.max === 65535 ? 'N' : `${spec.min}-${spec.max}`
   if (spec.kind === 'choice') return spec.choices.join('|')
+  if (spec.kind === 'file') return 'FILE'
   return ''
 }
 
@@ -104,6 +106,12 @@ export function parseCommand<const F extends Record<string, FlagSpec>>(spec: Com
     if (text === undefined) usageError(`${token.rawName} needs a value: ${accepted(flag)}`)
     if (flag.kind === 'choice') {
       if (!flag.choices.includes(text)) usageError(`invalid ${token.rawName} '${text}': ${flag.choices.join(' or ')}`)
+      values[token.name] = text
+      continue
+    }
+    if (flag.kind === 'file') {
+      // Only the path: the program reads it, and says so in one line when it cannot.
+      if (text === '') usageError(`${token.rawName} needs a value: a file's path`)
       values[token.name] = text
       continue
     }

@@ -46,7 +46,7 @@ class Echo implements DataHandler {
     }
   }
 
-  /** onControl routes pongs to the heartbeat; the reader calls it without `this`. */
+  /** onControl routes pongs to the heartbeat, then answers pings and closes as the reader would. */
   onControl(reader: DataReader, opCode: number, payload: Uint8Array): void {
     if (opCode === OpCode.Pong) pongReceived(reader)
     DataReader.defaultControl(reader, opCode, payload)

@@ -1,16 +1,18 @@
 // Issue 15: dead peers dropped. Every example that holds connections pings them every
 // --ping-interval ms (lib/heartbeat.ts, ws-util's startHeartbeat) and closes with 1001 a peer
 // whose pong is --ping-timeout ms late, destroying its socket if it does not close in time.
-// Here with 100 ms / 200 ms: a raw TCP peer answers the pings for a while, then stops answering
+// Here with 100 ms / 200 ms: a raw TCP peer (TLS for the wss:// examples) answers the pings for a while, then stops answering
 // (it keeps its socket open and reads on, answering nothing, not even the close): it must get
 // the close frame 1001, the server's FIN, and then have its connection cut, which its next
 // write shows (a reset). The ws client, which answers every ping, stays connected across many
 // intervals. No time is asserted: each wait has a generous bound.
 import { once } from 'node:events'
 import { connect, type Socket } from 'node:net'
+import { connect as connectTls } from 'node:tls'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
 import { compileFrame, maskFrame, newHeader, newPingFrame, newPongFrame, newTextFrame, OpCode, parseCloseBody, readHeader } from '@ws-toolkit/ws-core'
+import { makeCertificate } from './certificate.js'
 import { runExample } from './run-example.js'
 
 /** A short heartbeat, so that a test sees many intervals. */
@@ -42,18 +44,19 @@ interface RawPeer {
 }
 
 /**
- * rawPeer does the opening handshake for `path` on a raw TCP socket that allows half-open
- * connections (the server's FIN does not end our side), then reads every frame: pings are
- * answered while `answering`, anything else is only recorded.
+ * rawPeer does the opening handshake for `path` on a raw TCP socket (TLS over it, trusting
+ * `ca`, when given) that allows half-open connections (the server's FIN does not end our side),
+ * then reads every frame: pings are answered while `answering`, anything else is only recorded.
  */
-async function rawPeer(t: Test, port: number, path: string): Promise<RawPeer> {
-  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true })
+async function rawPeer(t: Test, port: number, path: string, ca?: Buffer): Promise<RawPeer> {
+  const options = { port, host: '127.0.0.1', allowHalfOpen: true }
+  const socket = ca === undefined ? connect(options) : connectTls({ ...options, ca })
   t.teardown(() => socket.destroy())
   const peer: RawPeer = { socket, pings: 0, answering: true, close: null, ended: false, closed: false }
   socket.on('error', () => {}) // the reset that a cut connection answers a write with
   socket.on('end', () => (peer.ended = true))
   socket.on('close', () => (peer.closed = true))
-  await once(socket, 'connect')
+  await once(socket, ca === undefined ? 'connect' : 'secureConnect')
   socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
     + 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n')
   let pending = Buffer.alloc(0)
@@ -88,8 +91,12 @@ async function rawPeer(t: Test, port: number, path: string): Promise<RawPeer> {
   return peer
 }
 
-/** The examples that hold connections, and the path each upgrades. */
-const cases: [name: string, args: string[], path: string][] = [
+/** The wss:// examples' certificate, which the peers trust. */
+const certificate = await makeCertificate(t)
+const keyPair = ['--cert', certificate.certPath, '--key', certificate.keyPath]
+
+/** The examples that hold connections, the path each upgrades, and the CA to trust for the wss:// ones. */
+const cases: [name: string, args: string[], path: string, ca?: Buffer][] = [
   ['echo', [], '/'],
   ['echo-raw', [], '/'],
   ['http-upgrade', [], '/ws'],
@@ -99,14 +106,16 @@ const cases: [name: string, args: string[], path: string][] = [
   ['cluster', ['--workers', '1'], '/'],
   ['express', [], '/ws'],
   ['fastify', [], '/ws'],
+  ['tls-echo', keyPair, '/', certificate.cert],
+  ['https-upgrade', keyPair, '/ws', certificate.cert],
 ]
 
-for (const [name, args, path] of cases) {
+for (const [name, args, path, ca] of cases) {
   t.test(`examples/${name}.ts ${[...args, ...fast].join(' ')}`, async (t) => {
     const { port } = await runExample(t, name, [...args, ...fast])
 
     t.test('a raw peer that stops answering pings is closed with 1001, then cut', async (t) => {
-      const peer = await rawPeer(t, port, path)
+      const peer = await rawPeer(t, port, path, ca)
       await waitFor('three pings answered', () => peer.pings >= 3)
       t.equal(peer.close, null, 'a peer that answers is not closed')
       peer.answering = false
@@ -125,7 +134,7 @@ for (const [name, args, path] of cases) {
     })
 
     t.test('the ws client, which answers every ping, stays connected', async (t) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`)
+      const ws = new WebSocket(`${ca === undefined ? 'ws' : 'wss'}://127.0.0.1:${port}${path}`, ca === undefined ? {} : { ca })
       t.teardown(() => ws.terminate())
       let pings = 0
       let closedEarly = false

@@ -8,9 +8,9 @@ import type { Test } from 'tap'
 import { WebSocket as UndiciWebSocket } from 'undici'
 import WebSocket from 'ws'
 
-/** Sends each message with the ws client and collects the echoes, then closes with 1000. */
-export async function wsEcho(url: string, messages: { data: string | Buffer; fin?: boolean }[], protocols: string[] = []) {
-  const ws = new WebSocket(url, protocols)
+/** Sends each message with the ws client and collects the echoes, then closes with 1000; `options` are the ws client's (`ca` for wss://). */
+export async function wsEcho(url: string, messages: { data: string | Buffer; fin?: boolean }[], protocols: string[] = [], options: WebSocket.ClientOptions = {}) {
+  const ws = new WebSocket(url, protocols, options)
   await once(ws, 'open')
   const expected = messages.filter((m) => m.fin !== false).length
   const received: { data: Buffer; isBinary: boolean }[] = []
@@ -27,10 +27,10 @@ export async function wsEcho(url: string, messages: { data: string | Buffer; fin
 }
 
 /** The ws client: text, binary, empty, fragmented and 16 MiB messages come back intact. */
-export async function checkWsEcho(t: Test, url: string, protocols: string[] = []): Promise<void> {
+export async function checkWsEcho(t: Test, url: string, protocols: string[] = [], options: WebSocket.ClientOptions = {}): Promise<void> {
   const big = Buffer.alloc(16 * 1024 * 1024)
   for (let i = 0; i < big.length; i += 4096) big[i] = i / 4096
-  const echoed = await wsEcho(url, [{ data: 'hello' }, { data: Buffer.from([0, 1, 2, 255]) }, { data: '' }, { data: 'κόσ', fin: false }, { data: 'με' }, { data: big }], protocols)
+  const echoed = await wsEcho(url, [{ data: 'hello' }, { data: Buffer.from([0, 1, 2, 255]) }, { data: '' }, { data: 'κόσ', fin: false }, { data: 'με' }, { data: big }], protocols, options)
   t.same(echoed.map((m) => [m.isBinary, m.data.length]), [[false, 5], [true, 4], [false, 0], [false, 10], [true, big.length]])
   t.equal(echoed[0].data.toString(), 'hello')
   t.same([...echoed[1].data], [0, 1, 2, 255])
@@ -62,15 +62,16 @@ export async function checkUndiciEcho(t: Test, url: string): Promise<void> {
 
 /**
  * launchChromium starts Debian's headless Chromium with a fresh profile, closed and removed at
- * teardown.
+ * teardown; `extraArgs` go after the usual ones (the wss:// tests trust their certificate with
+ * `--ignore-certificate-errors-spki-list`).
  */
-export async function launchChromium(t: Test): Promise<BrowserContext> {
+export async function launchChromium(t: Test, extraArgs: string[] = []): Promise<BrowserContext> {
   const profile = mkdtempSync(join(tmpdir(), 'chromium-'))
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+      '--disable-component-update', '--disable-sync', ...extraArgs],
   })
   t.teardown(async () => {
     await browser.close()
