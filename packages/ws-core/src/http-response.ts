@@ -31,17 +31,30 @@ export function checkHeaderField(name: string, value: string): void {
 }
 
 /**
+ * checkResponseField throws a TypeError unless a user's field may go in a handshake's
+ * response: {@link checkHeaderField}'s checks, and not a field that sets the message's framing
+ * or that the handshake writes itself. Over HTTP/2, Keep-Alive and Proxy-Connection are
+ * refused too, as they describe a connection (RFC 9113 §8.2.2; the others are refused here
+ * already).
+ */
+export function checkResponseField(name: string, value: string, http2 = false): void {
+  checkHeaderField(name, value)
+  const lower = name.toLowerCase()
+  if (reservedFields.has(lower)) throw new TypeError(`header ${name} is set by the toolkit`)
+  if (http2 && (lower === 'keep-alive' || lower === 'proxy-connection')) throw new TypeError(`header ${name} is connection-specific, not allowed in HTTP/2`)
+}
+
+/**
  * renderResponse returns a new buffer holding a complete HTTP/1.1 response head for `status`,
  * the `trusted` header lines (already rendered by the toolkit: `Name: value\r\n`…), the
  * `headers` in order, and `body` (a short text, UTF-8) with its Content-Length. `headers` come
- * from users: they are checked with {@link checkHeaderField}, so the head is ASCII, and may not
+ * from users: they are checked with {@link checkResponseField}, so the head is ASCII, and may not
  * set the message's framing or the handshake's own fields (a TypeError).
  */
 export function renderResponse(status: number, headers: HeaderList, body = '', trusted = ''): Uint8Array {
   let text = `HTTP/1.1 ${status} ${reasonPhrases[status] ?? 'Unknown'}\r\n${trusted}`
   for (const [name, value] of headers) {
-    checkHeaderField(name, value)
-    if (reservedFields.has(name.toLowerCase())) throw new TypeError(`header ${name} is set by the toolkit`)
+    checkResponseField(name, value)
     text += `${name}: ${value}\r\n`
   }
   const bodyBytes = body === '' ? empty : encoder.encode(body)

@@ -1,12 +1,13 @@
 import { acceptKey } from './accept.js'
 import { isBase64Of16Bytes } from './base64.js'
 import { HandshakeRejection, type HeaderList } from './errors.js'
+import { extendedConnectHead } from './extended-connect.js'
 import { type Extension, formatExtension, parseExtensions } from './extension.js'
 import {
   defaultHeadLimits, equalsIgnoreCase, type Field, fieldNames as names, hasToken, type HeadLimits, isTokenChar, latin1, readField,
   scanHead, upgradeToken, websocketToken,
 } from './http-head.js'
-import { renderResponse } from './http-response.js'
+import { checkResponseField, renderResponse } from './http-response.js'
 import type { OriginCheck } from './origin.js'
 
 /**
@@ -79,6 +80,38 @@ export type UpgradeResult =
     error: HandshakeRejection
   }
 
+/**
+ * ExtendedConnectResult is the outcome of {@link Upgrader.upgradeExtendedConnect}, for a
+ * WebSocket over an HTTP/2 stream (RFC 8441): the fields to answer with, which the caller sends
+ * on the stream (with node:http2, `stream.respond({ ':status': status, ...fields })`). Names are
+ * lower-case (RFC 9113 §8.2); the strings are new, the caller's.
+ */
+export type ExtendedConnectResult =
+  | {
+    /** kind `accepted`: the stream is a WebSocket once the 200 is sent (RFC 8441 §5). */
+    kind: 'accepted'
+    /** status is 200: any 2xx opens the stream (RFC 8441 §5), and 101 does not exist in HTTP/2 (RFC 9113 §8.6). */
+    status: 200
+    /** headers are the response's fields: Sec-WebSocket-Protocol and -Extensions when chosen, then `onBeforeUpgrade`'s, checked. */
+    headers: HeaderList
+    /** protocol is the subprotocol chosen (a copy), or null for none (RFC 6455 §4.2.2). */
+    protocol: string | null
+    /** extensions are the extensions accepted, in the client's order (RFC 6455 §9.1). */
+    extensions: Extension[]
+  }
+  | {
+    /** kind `rejected`: the request was refused; answer with `status`, `headers` and `body`, then end the stream. */
+    kind: 'rejected'
+    /** status is the rejection's HTTP status. */
+    status: number
+    /** headers are the rejection's fields, checked, with `content-type: text/plain; charset=utf-8`. */
+    headers: HeaderList
+    /** body is the rejection's message, UTF-8: a new buffer. */
+    body: Uint8Array
+    /** error is the rejection, with its status and headers. */
+    error: HandshakeRejection
+  }
+
 const scanProblems: Record<string, [number, string]> = {
   'bare-lf': [400, 'header lines must end in CRLF'],
   'bare-cr': [400, 'CR is allowed only before LF'],
@@ -115,14 +148,40 @@ export class Upgrader {
     if (scan.problem !== null) return rejected(new HandshakeRejection(...scanProblems[scan.problem]))
     if (scan.end === 0) return { kind: 'incomplete' }
     try {
-      return this.judge(bytes, offset, scan.end)
+      return this.judge(bytes, offset, scan.end) as UpgradeResult
     } catch (error) {
       if (error instanceof HandshakeRejection) return rejected(error)
       throw error
     }
   }
 
-  private judge(bytes: Uint8Array, offset: number, end: number): UpgradeResult {
+  /**
+   * upgradeExtendedConnect judges a WebSocket request over HTTP/2 (RFC 8441): an extended
+   * CONNECT with `:protocol: websocket`, whose header fields `fields` lists flat, names and
+   * values in turn, as HPACK decoded them (node:http2's `rawHeaders`). The request's
+   * pseudo-headers and connection-specific fields are checked (each RFC 8441 and RFC 9113 §8
+   * rule with its status: 405 for a method other than CONNECT, 400 for the rest),
+   * then everything above them exactly as {@link Upgrader.upgrade} does for HTTP/1.1, with the
+   * same callbacks (views of a head written from `fields`, valid during the call): `onRequest`
+   * gets `:path`, `onHost` and `checkOrigin` `:authority`; the head limits apply. There is no
+   * Upgrade, Connection, Sec-WebSocket-Key or -Accept: `:protocol` replaces them (RFC 8441 §5).
+   * Errors other than {@link HandshakeRejection} thrown by callbacks propagate to the caller.
+   */
+  upgradeExtendedConnect(fields: readonly string[]): ExtendedConnectResult {
+    try {
+      const head = extendedConnectHead(fields)
+      const scan = scanHead(head, 0, this.limits)
+      if (scan.problem !== null) throw new HandshakeRejection(...scanProblems[scan.problem])
+      return this.judge(head, 0, scan.end, true) as ExtendedConnectResult
+    } catch (error) {
+      if (!(error instanceof HandshakeRejection)) throw error
+      const headers = http2Fields(error.headers, [])
+      headers.push(['content-type', 'text/plain; charset=utf-8'])
+      return { kind: 'rejected', status: error.status, headers, body: encoder.encode(error.message), error }
+    }
+  }
+
+  private judge(bytes: Uint8Array, offset: number, end: number, http2 = false): UpgradeResult | ExtendedConnectResult {
     const options = this.options
     // Request line (RFC 7230 §3.1.1): method SP request-target SP HTTP-version CRLF.
     const lineEnd = bytes.indexOf(0x0d, offset)
@@ -171,6 +230,7 @@ export class Upgrader {
       } else if (equalsIgnoreCase(bytes, line, nameEnd, names.connection)) {
         connection ||= hasToken(bytes, valueStart, valueEnd, upgradeToken)
       } else if (equalsIgnoreCase(bytes, line, nameEnd, names.key)) {
+        // extendedConnectHead leaves it out of an HTTP/2 request's head.
         if (keyStart !== -1) throw new HandshakeRejection(400, 'duplicate Sec-WebSocket-Key header')
         keyStart = valueStart
         keyEnd = valueEnd
@@ -196,11 +256,12 @@ export class Upgrader {
       }
     }
     if (hostStart === -1) throw new HandshakeRejection(400, 'missing Host header')
-    if (!upgrade) throw new HandshakeRejection(400, 'Upgrade header must include "websocket"')
-    if (!connection) throw new HandshakeRejection(400, 'Connection header must include "Upgrade"')
+    // Over HTTP/2, `:protocol` stands for Upgrade and Connection, and no key is exchanged (RFC 8441 §5).
+    if (!upgrade && !http2) throw new HandshakeRejection(400, 'Upgrade header must include "websocket"')
+    if (!connection && !http2) throw new HandshakeRejection(400, 'Connection header must include "Upgrade"')
     // RFC 6455 §4.4: an unsupported version is answered with the versions we speak.
     if (version !== true) throw new HandshakeRejection(426, 'unsupported WebSocket version', [['Sec-WebSocket-Version', '13']])
-    if (keyStart === -1 || !isBase64Of16Bytes(bytes, keyStart, keyEnd)) throw new HandshakeRejection(400, 'Sec-WebSocket-Key must be base64 of 16 bytes')
+    if (!http2 && (keyStart === -1 || !isBase64Of16Bytes(bytes, keyStart, keyEnd))) throw new HandshakeRejection(400, 'Sec-WebSocket-Key must be base64 of 16 bytes')
     if (options.checkOrigin !== undefined && !options.checkOrigin(origin, latin1(bytes, hostStart, hostEnd))) {
       throw new HandshakeRejection(403, 'origin not allowed')
     }
@@ -217,6 +278,12 @@ export class Upgrader {
         extensions.push(accepted)
         chosen.add(offer.name)
       }
+    }
+    if (http2) {
+      const headers: [string, string][] = []
+      if (protocol !== null) headers.push(['sec-websocket-protocol', protocol])
+      if (extensions.length > 0) headers.push(['sec-websocket-extensions', extensions.map(formatExtension).join(', ')])
+      return { kind: 'accepted', status: 200, headers: http2Fields(options.onBeforeUpgrade?.() ?? [], headers), protocol, extensions }
     }
     // Header lines the toolkit writes itself: the protocol is a token from the request, and
     // formatExtension refuses anything but tokens.
@@ -277,4 +344,18 @@ function rejected(error: HandshakeRejection): UpgradeResult {
  */
 export function rejectionResponse(error: HandshakeRejection): Uint8Array {
   return renderResponse(error.status, error.headers, error.message)
+}
+
+const encoder = new TextEncoder()
+
+/**
+ * http2Fields appends a user's response fields to `into`, lower-cased (RFC 9113 §8.2), each
+ * checked by {@link checkResponseField} for HTTP/2 (a TypeError).
+ */
+function http2Fields(headers: HeaderList, into: [string, string][]): [string, string][] {
+  for (const [name, value] of headers) {
+    checkResponseField(name, value, true)
+    into.push([name.toLowerCase(), value])
+  }
+  return into
 }
