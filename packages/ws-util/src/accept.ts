@@ -231,7 +231,7 @@ const keptNamesCache = new WeakMap<readonly string[], readonly string[]>()
  * keptNames returns the lower-cased header names `options` keeps, or null when it keeps no
  * request at all; it throws a TypeError for a name that is not a token (RFC 9110 §5.1).
  */
-function keptNames(options: RequestOptions): readonly string[] | null {
+export function keptNames(options: RequestOptions): readonly string[] | null {
   const names = options.keepHeaders
   if (names === undefined || names.length === 0) return options.keepRequest === true ? noHeaders : null
   let lower = keptNamesCache.get(names)
@@ -292,10 +292,18 @@ function keptName(kept: readonly string[], bytes: Uint8Array, start: number, end
 
 /** readHttpRequest is {@link readRequest} for a request `node:http` has parsed. */
 function readHttpRequest(socket: Duplex, req: IncomingMessage, kept: readonly string[]): AcceptedRequest {
-  const request = newRequest(socket)
-  const url = Buffer.from(req.url as string, 'latin1') // node:http's server sets it on every request
-  readPathAndQuery(request, url, 0, url.length)
-  const raw = req.rawHeaders
+  return readParsedRequest(socket, req.url as string, req.rawHeaders, kept) // node:http's server sets url on every request
+}
+
+/**
+ * readParsedRequest is {@link readRequest} for a request a parser has read already
+ * (`node:http`, `node:http2`): the request-target `url` and the fields `raw`, names and values
+ * in turn as sent; `peer` is the socket whose remote address the request came from.
+ */
+export function readParsedRequest(peer: Duplex, url: string, raw: readonly string[], kept: readonly string[]): AcceptedRequest {
+  const request = newRequest(peer)
+  const bytes = Buffer.from(url, 'latin1')
+  readPathAndQuery(request, bytes, 0, bytes.length)
   for (let i = 0; kept.length > 0 && i < raw.length; i += 2) {
     const name = raw[i].toLowerCase()
     if (kept.includes(name)) keepValue(request, name, raw[i + 1])

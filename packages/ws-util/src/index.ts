@@ -5,7 +5,10 @@
  */
 export * from './errors.js'
 export { defaultHandshakeTimeoutMs, destroyOnError, endRefused, type HandshakeOptions, readHead, refusedLingerMs } from './read-head.js'
-export * from './accept.js'
+export {
+  type Accepted, type AcceptedRequest, type AcceptOptions, acceptHttpUpgrade, acceptSocket, admitHttpUpgrade, type HttpAdmissionOptions, type RequestOptions,
+} from './accept.js'
+export { acceptHttp2Stream } from './accept-http2.js'
 export { clientAddress, TrustedProxies } from './client-address.js'
 export { type Admission, type Admit, type AdmissionOptions, defaultMaxEarlyBytes } from './admission.js'
 export * from './dial.js'
