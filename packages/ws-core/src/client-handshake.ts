@@ -73,11 +73,7 @@ export function buildClientRequest(options: ClientRequestOptions): ClientHandsha
     ['Sec-WebSocket-Key', key],
     ['Sec-WebSocket-Version', '13'],
   ]
-  for (const protocol of protocols) {
-    if (protocol === '' || ![...protocol].every((c) => isTokenChar(c.charCodeAt(0)))) {
-      throw new TypeError(`invalid subprotocol ${JSON.stringify(protocol)}`)
-    }
-  }
+  checkProtocols(protocols)
   if (protocols.length > 0) fields.push(['Sec-WebSocket-Protocol', protocols.join(', ')])
   if (extensions.length > 0) fields.push(['Sec-WebSocket-Extensions', extensions.map(formatExtension).join(', ')])
   for (const [name] of headers) {
@@ -89,6 +85,15 @@ export function buildClientRequest(options: ClientRequestOptions): ClientHandsha
     text += `${name}: ${value}\r\n`
   }
   return { request: new TextEncoder().encode(`${text}\r\n`), key, protocols, extensions }
+}
+
+/** checkProtocols throws a TypeError for a subprotocol that is not a token (RFC 6455 §4.1). */
+function checkProtocols(protocols: readonly string[]): void {
+  for (const protocol of protocols) {
+    if (protocol === '' || ![...protocol].every((c) => isTokenChar(c.charCodeAt(0)))) {
+      throw new TypeError(`invalid subprotocol ${JSON.stringify(protocol)}`)
+    }
+  }
 }
 
 /** The fields a client's request sets itself: extra headers may not repeat them. */
@@ -150,16 +155,125 @@ export function parseServerResponse(
   if (!upgrade) fail('Upgrade header must be "websocket"')
   if (!connection) fail('Connection header must include "Upgrade"')
   if (accept !== acceptKey(handshake.key)) fail('Sec-WebSocket-Accept does not match the key')
-  // RFC 6455 §4.1: a protocol the client did not offer, or more than one, fails the connection.
-  if (protocolLines > 1 || (protocol !== null && !handshake.protocols.includes(protocol))) {
+  checkChoices(handshake, protocol, protocolLines, extensions, fail)
+  return { protocol, extensions, headers, end }
+}
+
+/**
+ * checkChoices fails (RFC 6455 §4.1) when the server chose a subprotocol that was not offered or
+ * sent more than one, or an extension that was not offered or twice (RFC 6455 §9.1).
+ */
+function checkChoices(offer: OfferedChoices, protocol: string | null, protocolLines: number, extensions: readonly Extension[], fail: (message: string) => never): void {
+  if (protocolLines > 1 || (protocol !== null && !offer.protocols.includes(protocol))) {
     fail(`server chose a subprotocol that was not offered: ${protocol}`)
   }
-  const offered = new Set(handshake.extensions.map((e) => e.name))
+  const offered = new Set(offer.extensions.map((e) => e.name))
   const seen = new Set<string>()
   for (const extension of extensions) {
     if (!offered.has(extension.name)) fail(`server chose an extension that was not offered: ${extension.name}`)
     if (seen.has(extension.name)) fail(`server chose extension ${extension.name} twice`)
     seen.add(extension.name)
   }
-  return { protocol, extensions, headers, end }
+}
+
+/** OfferedChoices is what a client offered, and what the server's answer is checked against. */
+interface OfferedChoices {
+  protocols: readonly string[]
+  extensions: readonly Extension[]
+}
+
+/**
+ * ExtendedConnectRequest is a client's WebSocket request over HTTP/2 (RFC 8441 §4, §5), built by
+ * {@link buildExtendedConnect}: the fields to send on a new stream, and what
+ * {@link parseExtendedConnectResponse} checks the answer against.
+ */
+export interface ExtendedConnectRequest {
+  /**
+   * fields are the request's header fields in order, pseudo-headers first, names lower-case
+   * (RFC 9113 §8.2, §8.3): new arrays, the caller's (with node:http2,
+   * `session.request(Object.fromEntries(fields), { endStream: false })`).
+   */
+  fields: [string, string][]
+  /** protocols are the subprotocols offered in Sec-WebSocket-Protocol; the server may choose only one of them (RFC 6455 §4.1). */
+  protocols: readonly string[]
+  /** extensions are the extensions offered in Sec-WebSocket-Extensions; the server may accept only these (RFC 6455 §9.1). */
+  extensions: readonly Extension[]
+}
+
+/**
+ * buildExtendedConnect returns a client's WebSocket request over HTTP/2 (RFC 8441 §4, §5): an
+ * extended CONNECT (`:method` CONNECT, `:protocol` websocket) with `:scheme` (`https` for
+ * wss://, `http` for ws://), `:path` and `:authority` from `options.path` and `options.host`,
+ * Sec-WebSocket-Version 13, the offered subprotocols and extensions, and the extra fields
+ * lower-cased. There is no key (RFC 8441 §5), and no Host, Upgrade or Connection (RFC 9113
+ * §8.2.2, §8.3.1). Throws a TypeError for a path, protocol or field that could not be sent as
+ * is, an extra field that repeats one the handshake sets, or a connection-specific one.
+ */
+export function buildExtendedConnect(options: ClientRequestOptions & { scheme: 'http' | 'https' }): ExtendedConnectRequest {
+  const { host, path, protocols = [], extensions = [], headers = [] } = options
+  if (!/^\/[\x21-\x7e]*$/.test(path)) throw new TypeError(`invalid request path ${JSON.stringify(path)}`)
+  checkHeaderField('host', host)
+  const fields: [string, string][] = [
+    [':method', 'CONNECT'], [':protocol', 'websocket'], [':scheme', options.scheme], [':path', path], [':authority', host],
+    ['sec-websocket-version', '13'],
+  ]
+  checkProtocols(protocols)
+  if (protocols.length > 0) fields.push(['sec-websocket-protocol', protocols.join(', ')])
+  if (extensions.length > 0) fields.push(['sec-websocket-extensions', extensions.map(formatExtension).join(', ')])
+  for (const [name, value] of headers) {
+    const lower = name.toLowerCase()
+    if (ownFields.has(lower)) throw new TypeError(`header ${name} is set by the handshake`)
+    if (http2ConnectionFields.has(lower)) throw new TypeError(`header ${name} is connection-specific, not allowed in HTTP/2`)
+    checkHeaderField(name, value)
+    fields.push([lower, value])
+  }
+  return { fields, protocols, extensions }
+}
+
+/** Connection-specific fields, which HTTP/2 forbids (RFC 9113 §8.2.2), that ownFields does not hold already. */
+const http2ConnectionFields = new Set(['keep-alive', 'proxy-connection', 'transfer-encoding', 'te'])
+
+/**
+ * ExtendedConnectResponse is an accepted WebSocket over HTTP/2: the subprotocol and extensions
+ * the server chose (copies) and every response field (names lower-case, `:status` left out).
+ */
+export interface ExtendedConnectResponse {
+  /** protocol is the subprotocol the server chose (a copy), or null for none (RFC 6455 §4.1). */
+  protocol: string | null
+  /** extensions are the extensions the server accepted, in its order, copies (RFC 6455 §9.1). */
+  extensions: Extension[]
+  /** headers are the response's fields, names lower-case, pseudo-headers left out. */
+  headers: [string, string][]
+}
+
+/**
+ * parseExtendedConnectResponse checks the server's answer to `request`, an HTTP/2 response of
+ * `status` with the fields `rawFields`, flat, names and values in turn as HPACK decoded them
+ * (node:http2's `rawHeaders` of the `'response'` event). A 2xx accepts (RFC 8441 §5); anything
+ * else, a subprotocol or extension that was not offered (RFC 6455 §4.1, §9.1) or malformed, is a
+ * {@link HandshakeError} keeping the status and fields.
+ */
+export function parseExtendedConnectResponse(request: ExtendedConnectRequest, status: number, rawFields: readonly string[]): ExtendedConnectResponse {
+  const headers: [string, string][] = []
+  for (let i = 0; i + 1 < rawFields.length; i += 2) {
+    if (rawFields[i].charCodeAt(0) !== 0x3a) headers.push([rawFields[i].toLowerCase(), rawFields[i + 1]])
+  }
+  const fail = (message: string): never => {
+    throw new HandshakeError(message, status, headers)
+  }
+  if (!(status >= 200 && status <= 299)) fail(`server answered ${status}`)
+  let protocol: string | null = null
+  let protocolLines = 0
+  const extensions: Extension[] = []
+  for (const [name, value] of headers) {
+    if (name === 'sec-websocket-protocol') {
+      protocolLines++
+      protocol = value
+    } else if (name === 'sec-websocket-extensions') {
+      const bytes = Uint8Array.from(value, (c) => c.charCodeAt(0))
+      if (!parseExtensions(bytes, 0, bytes.length, extensions)) fail('malformed Sec-WebSocket-Extensions header')
+    }
+  }
+  checkChoices(request, protocol, protocolLines, extensions, fail)
+  return { protocol, extensions, headers }
 }

@@ -1,9 +1,10 @@
-// RFC 8441: WebSockets over HTTP/2. An extended CONNECT request's fields, as HPACK decoded
+// RFC 8441: WebSockets over HTTP/2, both sides. An extended CONNECT request's fields, as HPACK decoded
 // them (node:http2's rawHeaders: flat names and values), judged by Upgrader.upgradeExtendedConnect
 // with the HTTP/1.1 handshake's checks and callbacks, and each RFC 8441 / RFC 9113 §8 rule with
-// its exact status.
+// its exact status; then the client's request and its check of the answer.
 import t from 'tap'
-import { HandshakeRejection } from '../src/errors.js'
+import { buildExtendedConnect, parseExtendedConnectResponse } from '../src/client-handshake.js'
+import { HandshakeError, HandshakeRejection } from '../src/errors.js'
 import { type ExtendedConnectResult, Upgrader } from '../src/upgrader.js'
 
 /** What headless Chromium sends for `new WebSocket('wss://example.com/chat?x=1', ['chat'])` over h2, order kept. */
@@ -141,4 +142,68 @@ t.test('response fields that HTTP/2 or the handshake forbid are a TypeError', as
       TypeError, `a rejection's ${name}`)
   }
   t.throws(() => new Upgrader({ onBeforeUpgrade: () => [['x-ok', 'a\r\nb']] }).upgradeExtendedConnect(chromium), TypeError)
+})
+
+// The client's side: buildExtendedConnect and parseExtendedConnectResponse.
+
+t.test('buildExtendedConnect: the request\'s fields in order, pseudo-headers first, no key, Host, Upgrade or Connection', async (t) => {
+  const request = buildExtendedConnect({
+    scheme: 'https', host: 'example.com:8443', path: '/chat?x=1', protocols: ['chat', 'superchat'],
+    extensions: [{ name: 'permessage-deflate', params: [{ name: 'client_max_window_bits', value: null }] }], headers: [['Origin', 'https://example.com'], ['X-Trace', '1']],
+  })
+  t.same(request.fields, [
+    [':method', 'CONNECT'], [':protocol', 'websocket'], [':scheme', 'https'], [':path', '/chat?x=1'], [':authority', 'example.com:8443'],
+    ['sec-websocket-version', '13'], ['sec-websocket-protocol', 'chat, superchat'], ['sec-websocket-extensions', 'permessage-deflate; client_max_window_bits'],
+    ['origin', 'https://example.com'], ['x-trace', '1'],
+  ])
+  t.same(buildExtendedConnect({ scheme: 'http', host: '127.0.0.1', path: '/' }).fields.map(([name]) => name),
+    [':method', ':protocol', ':scheme', ':path', ':authority', 'sec-websocket-version'], 'nothing offered, nothing sent')
+  for (const [what, options] of [
+    ['a path without /', { path: 'chat' }],
+    ['a path with a space', { path: '/a b' }],
+    ['a host with a CR', { host: 'a\rb' }],
+    ['a subprotocol that is not a token', { protocols: ['a b'] }],
+    ['Host again', { headers: [['Host', 'x']] }],
+    ['Sec-WebSocket-Key', { headers: [['Sec-WebSocket-Key', 'x']] }],
+    ['Connection', { headers: [['Connection', 'close']] }],
+    ['Keep-Alive', { headers: [['Keep-Alive', '5']] }],
+    ['TE', { headers: [['TE', 'trailers']] }],
+    ['a pseudo-header', { headers: [[':status', '200']] }],
+    ['a value with a LF', { headers: [['x-a', 'b\nc']] }],
+  ] as [string, Partial<Parameters<typeof buildExtendedConnect>[0]>][]) {
+    t.throws(() => buildExtendedConnect({ scheme: 'https', host: 'example.com', path: '/', ...options }), TypeError, what)
+  }
+})
+
+t.test('parseExtendedConnectResponse: any 2xx accepts; the choices are checked as over HTTP/1.1', async (t) => {
+  const request = buildExtendedConnect({ scheme: 'https', host: 'h', path: '/', protocols: ['chat'], extensions: [{ name: 'permessage-deflate', params: [] }] })
+  t.same(parseExtendedConnectResponse(request, 200, [':status', '200', 'sec-websocket-protocol', 'chat', 'sec-websocket-extensions', 'permessage-deflate; server_no_context_takeover', 'Date', 'x']), {
+    protocol: 'chat',
+    extensions: [{ name: 'permessage-deflate', params: [{ name: 'server_no_context_takeover', value: null }] }],
+    headers: [['sec-websocket-protocol', 'chat'], ['sec-websocket-extensions', 'permessage-deflate; server_no_context_takeover'], ['date', 'x']],
+  })
+  t.same(parseExtendedConnectResponse(request, 204, []), { protocol: null, extensions: [], headers: [] }, 'a 2xx other than 200 accepts too (RFC 8441 §5)')
+  const cases: [string, number, string[], string][] = [
+    ['a 101', 101, [], 'server answered 101'],
+    ['a 403', 403, ['content-type', 'text/plain'], 'server answered 403'],
+    ['a protocol not offered', 200, ['sec-websocket-protocol', 'other'], 'server chose a subprotocol that was not offered: other'],
+    ['two protocols', 200, ['sec-websocket-protocol', 'chat', 'sec-websocket-protocol', 'chat'], 'server chose a subprotocol that was not offered: chat'],
+    ['an extension not offered', 200, ['sec-websocket-extensions', 'x-other'], 'server chose an extension that was not offered: x-other'],
+    ['an extension twice', 200, ['sec-websocket-extensions', 'permessage-deflate, permessage-deflate'], 'server chose extension permessage-deflate twice'],
+    ['malformed extensions', 200, ['sec-websocket-extensions', 'permessage-deflate; =1'], 'malformed Sec-WebSocket-Extensions header'],
+  ]
+  for (const [what, status, fields, message] of cases) {
+    const error = (() => { try { parseExtendedConnectResponse(request, status, fields); return null } catch (e) { return e } })()
+    t.ok(error instanceof HandshakeError, what)
+    t.same([(error as HandshakeError).message, (error as HandshakeError).status], [message, status], what)
+  }
+  const refused = (() => { try { return parseExtendedConnectResponse(request, 403, ['content-type', 'text/plain']) } catch (e) { return e as HandshakeError } })() as HandshakeError
+  t.same(refused.headers, [['content-type', 'text/plain']], 'the refusal keeps its fields')
+})
+
+t.test('a round trip: what buildExtendedConnect sends, the Upgrader accepts, and the answer checks out', async (t) => {
+  const request = buildExtendedConnect({ scheme: 'http', host: '127.0.0.1:8080', path: '/ws', protocols: ['a', 'b'], extensions: [{ name: 'permessage-deflate', params: [] }] })
+  const result = new Upgrader({ protocol: (name) => text(name) === 'b', negotiate: (offer) => offer }).upgradeExtendedConnect(request.fields.flat())
+  if (result.kind !== 'accepted') throw result.error
+  t.same(parseExtendedConnectResponse(request, result.status, result.headers.flat()), { protocol: 'b', extensions: [{ name: 'permessage-deflate', params: [] }], headers: result.headers })
 })
