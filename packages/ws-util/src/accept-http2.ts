@@ -19,7 +19,9 @@ import { destroyOnError } from './read-head.js'
  * listener of ours {@link destroyOnError} (an RST_STREAM from the peer is an error there, and
  * must not crash the process). `head` is empty: HTTP/2 delivers the peer's first frames as
  * stream data. Ending the stream (`end()`) sends END_STREAM, the orderly close (RFC 8441 §5);
- * destroying it sends RST_STREAM. The session's own errors are the server's to handle
+ * destroying it sends RST_STREAM. The peer's END_STREAM is answered with ours once what was
+ * written has gone, as a TCP socket without `allowHalfOpen` answers a
+ * FIN, so that a close handshake closes the stream on both sides. The session's own errors are the server's to handle
  * (`'sessionError'`).
  *
  * A stream already closed or reset is a {@link SocketClosedError}, with nothing answered.
@@ -41,7 +43,9 @@ export function acceptHttp2Stream(stream: ServerHttp2Stream, rawHeaders: readonl
   try {
     result = upgrader.upgradeExtendedConnect(rawHeaders)
   } catch (error) {
+    // Destroyed as well: a closed stream with unread data would stay in its session until read.
     stream.close(constants.NGHTTP2_INTERNAL_ERROR)
+    stream.destroy()
     throw error
   }
   if (result.kind === 'rejected') {
@@ -51,8 +55,19 @@ export function acceptHttp2Stream(stream: ServerHttp2Stream, rawHeaders: readonl
     throw result.error
   }
   stream.respond(responseHeaders(200, result.headers))
+  stream.once('end', endWhenEnded)
   const request = kept === null ? null : readParsedRequest((stream.session as ServerHttp2Session).socket as Duplex, pathOf(rawHeaders), rawHeaders, kept) // an open stream has its session
   return { socket: stream, protocol: result.protocol, extensions: result.extensions, head: noBytes, request }
+}
+
+/**
+ * endWhenEnded is the `'end'` listener of a WebSocket's stream: the peer sent END_STREAM, so the
+ * stream is ended on our side too (after what is written), and closes (RFC 8441 §5). A Duplex
+ * keeps its writable side open by default (allowHalfOpen), which would leave the stream, and
+ * its session, open for ever.
+ */
+export function endWhenEnded(this: Duplex): void {
+  this.end()
 }
 
 /** responseHeaders is node:http2's form of a response: `:status`, then the fields, a repeated name as an array. */

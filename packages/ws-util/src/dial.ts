@@ -1,7 +1,12 @@
+import type { ClientHttp2Stream } from 'node:http2'
 import { connect as netConnect, type Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import type { ConnectionOptions, TLSSocket } from 'node:tls'
 import { buildClientRequest, type ClientHandshake, type Extension, type HeaderList, parseServerResponse } from '@ws-toolkit/ws-core'
 import { HandshakeTimeoutError } from './errors.js'
+import { allowsExtendedConnect, connectHttp2, dialHttp2 } from './dial-http2.js'
+import { type DialTarget, dialTarget } from './dial-target.js'
+import { ExtendedConnectError } from './errors.js'
 import { connectThroughProxy } from './proxy.js'
 import { defaultHandshakeTimeoutMs, destroyOnError, type HandshakeOptions, readHead } from './read-head.js'
 import { connectTls } from './tls-connect.js'
@@ -37,6 +42,16 @@ export interface DialOptions extends HandshakeOptions {
    * name (none for an IP address).
    */
   proxyTls?: ConnectionOptions | undefined
+  /**
+   * Ask for a WebSocket over HTTP/2 (RFC 8441), on a session of its own (closed when the
+   * WebSocket's stream closes; for many WebSockets on one session use `connectHttp2` and
+   * `dialHttp2`): h2 by ALPN for wss://, h2c with prior knowledge for ws://, then an extended
+   * CONNECT once the server's SETTINGS allow it. `'prefer'`: when the server does not (no h2,
+   * no SETTINGS_ENABLE_CONNECT_PROTOCOL), the HTTP/1.1 upgrade on a new connection instead;
+   * `'only'`: an `ExtendedConnectError` then. Absent: HTTP/1.1. `timeoutMs` bounds each
+   * attempt. Not with `proxy` (a TypeError).
+   */
+  http2?: 'prefer' | 'only' | undefined
 }
 
 /**
@@ -46,9 +61,9 @@ export interface DialOptions extends HandshakeOptions {
  * process first. The socket is paused with `destroyOnError` as its only listener of ours:
  * attach your handlers (and your own `'error'` listener), then resume it.
  */
-export interface Dialed {
-  /** socket is the connection's socket, paused, yours from now on. */
-  socket: Socket | TLSSocket
+export interface Dialed<S extends Duplex = Socket | TLSSocket> {
+  /** socket is the connection's socket (an HTTP/2 stream for dialHttp2), paused, yours from now on. */
+  socket: S
   /** protocol is the subprotocol the server chose, or null for none (RFC 6455 §4.1). */
   protocol: string | null
   /** extensions are the extensions the server accepted (RFC 6455 §9.1). */
@@ -69,8 +84,14 @@ export interface Dialed {
  * {@link connectThroughProxy}); it may also reject with a `ProxyError`. `timeoutMs` and
  * `signal` then bound the whole dial: proxy, tunnel, TLS and handshake together.
  */
-export async function dial(url: string | URL, options: DialOptions = {}): Promise<Dialed> {
+export async function dial(url: string | URL, options?: DialOptions & { http2?: undefined }): Promise<Dialed>
+export async function dial(url: string | URL, options: DialOptions): Promise<Dialed<Socket | TLSSocket | ClientHttp2Stream>>
+export async function dial(url: string | URL, options: DialOptions = {}): Promise<Dialed<Socket | TLSSocket | ClientHttp2Stream>> {
   const target = dialTarget(url)
+  if (options.http2 !== undefined) {
+    if (options.proxy !== null && options.proxy !== undefined) throw new TypeError('dial: http2 through a proxy is not supported')
+    return dialOverHttp2(url, options.http2, { ...options, http2: undefined })
+  }
   const handshake = buildClientRequest({
     host: target.host, path: target.path, protocols: options.protocols, extensions: options.extensions, headers: options.headers,
   })
@@ -128,35 +149,30 @@ async function dialThroughProxy(target: DialTarget, handshake: ClientHandshake, 
 }
 
 /**
- * DialTarget is where a WebSocket URL points (RFC 6455 §3): TLS or not, the host and port to
- * connect to (IPv6 without brackets), the Host header value and the request-target.
+ * dialOverHttp2 is {@link dial} with `http2`: a session of its own, the WebSocket a stream on
+ * it, the session closed when the stream closes; HTTP/1.1 instead (`http1`, the same options
+ * without `http2`) when the server does not take WebSockets over HTTP/2 and `mode` is
+ * `'prefer'`.
  */
-export interface DialTarget {
-  /** secure is true for `wss://`: the connection runs over TLS (RFC 6455 §3). */
-  secure: boolean
-  /** hostname is the host to connect to, an IPv6 address without brackets. */
-  hostname: string
-  /** port is the port to connect to: the URL's, else 80 for `ws://` and 443 for `wss://` (RFC 6455 §3). */
-  port: number
-  /** host is the Host header's value: host, and port when not the default (RFC 6455 §4.1). */
-  host: string
-  /** path is the request-target: path and query, `/` when empty (RFC 6455 §3). */
-  path: string
-}
-
-/** dialTarget reads a `ws://` or `wss://` URL (RFC 6455 §3); other schemes and fragments are a TypeError. */
-export function dialTarget(url: string | URL): DialTarget {
-  const target = new URL(url)
-  const secure = target.protocol === 'wss:'
-  if (!secure && target.protocol !== 'ws:') throw new TypeError(`not a WebSocket URL: ${target.href}`)
-  if (target.hash !== '') throw new TypeError('a WebSocket URL has no fragment (RFC 6455 §3)')
-  return {
-    secure,
-    // URL keeps IPv6 literals in brackets; sockets want them bare.
-    hostname: target.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: Number(target.port || (secure ? 443 : 80)),
-    host: target.host,
-    path: `${target.pathname}${target.search}`,
+async function dialOverHttp2(url: string | URL, mode: 'prefer' | 'only', http1: DialOptions & { http2: undefined }): Promise<Dialed<Socket | TLSSocket | ClientHttp2Stream>> {
+  let session
+  try {
+    session = await connectHttp2(url, http1)
+  } catch (error) {
+    if (mode === 'prefer' && error instanceof ExtendedConnectError) return dial(url, http1)
+    throw error
+  }
+  if (!allowsExtendedConnect(session)) {
+    session.close()
+    if (mode === 'prefer') return dial(url, http1)
+    throw new ExtendedConnectError('the server does not allow extended CONNECT: no SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3)')
+  }
+  try {
+    const dialed = await dialHttp2(session, url, http1)
+    dialed.socket.once('close', () => session.close())
+    return dialed
+  } catch (error) {
+    session.destroy()
+    throw error
   }
 }
-

@@ -100,3 +100,21 @@ export class ProxyError extends Error {
     this.headers = headers
   }
 }
+
+/**
+ * ExtendedConnectError: the server does not take WebSockets over HTTP/2 (RFC 8441): it did not
+ * choose h2 in the TLS handshake (ALPN, RFC 9113 §3.2), did not speak HTTP/2 at all (h2c), or
+ * did not send SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 in its first SETTINGS (RFC 8441 §3). Only
+ * when HTTP/2 was required: otherwise the dial falls back to the HTTP/1.1 upgrade. `code` is
+ * stable.
+ */
+export class ExtendedConnectError extends Error {
+  /** code is the stable reason: switch on it, not on the message. */
+  readonly code = 'WS_HTTP2_NO_EXTENDED_CONNECT'
+
+  /** new ExtendedConnectError(message) says which of the three it was. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'ExtendedConnectError'
+  }
+}

@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process'
 import { once } from 'node:events'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { constants as zlibConstants, deflateRawSync, inflateRawSync } from 'node:zlib'
 import { createServer, type Server, type Socket } from 'node:net'
 import { Duplex, Writable } from 'node:stream'
@@ -7,6 +11,18 @@ export const ascii = (s: string) => Buffer.from(s, 'latin1')
 
 export const sampleRequest = 'GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
   'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n'
+
+/**
+ * certificate makes a self-signed P-256 certificate with these subjectAltNames
+ * (`DNS:localhost,IP:127.0.0.1`) with openssl, in a temp dir the teardown removes.
+ */
+export function certificate(t: { teardown(fn: () => void): void }, altNames: string): { cert: Buffer; key: Buffer } {
+  const dir = mkdtempSync(join(tmpdir(), 'ws-util-cert-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+    '-subj', '/CN=localhost', '-addext', `subjectAltName=${altNames}`, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' })
+  return { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) }
+}
 
 /** listen starts a loopback TCP server handing each socket to `onSocket`; closed by teardown. */
 export async function listen(t: { teardown(fn: () => void): void }, onSocket: (socket: Socket) => void): Promise<{ server: Server; port: number }> {

@@ -14,15 +14,7 @@ import t, { type Test } from 'tap'
 import { WebSocketServer } from 'ws'
 import { dial } from '../src/index.js'
 import { checkIpv6Identity, connectTls } from '../src/tls-connect.js'
-
-/** certificate makes a self-signed P-256 certificate with these subjectAltNames. */
-function certificate(t: Test, altNames: string) {
-  const dir = mkdtempSync(join(tmpdir(), 'ws-util-tls-connect-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=localhost', '-addext', `subjectAltName=${altNames}`, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' })
-  return { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) }
-}
+import { certificate } from './helpers.js'
 
 /** A TLS server on `host` with `pair` that ends each connection once TLS is up. */
 async function tlsServer(t: Test, host: string, pair: { cert: Buffer; key: Buffer }) {
