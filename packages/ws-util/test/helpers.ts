@@ -24,6 +24,22 @@ export function certificate(t: { teardown(fn: () => void): void }, altNames: str
   return { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) }
 }
 
+/** freePort finds a loopback port nobody listens on (for a server that needs a number in its configuration file). */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+/** tempDir makes a temp dir that the teardown removes. */
+export function tempDir(t: { teardown(fn: () => void): void }, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
 /** listen starts a loopback TCP server handing each socket to `onSocket`; closed by teardown. */
 export async function listen(t: { teardown(fn: () => void): void }, onSocket: (socket: Socket) => void): Promise<{ server: Server; port: number }> {
   const server = createServer(onSocket)

@@ -1,33 +1,16 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { getEventListeners, once } from 'node:events'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { connect, createServer as createNetServer, type Server, type Socket } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls'
 import t, { type Test } from 'tap'
 import { compileFrame, HandshakeError, maskFrame, newHeader, newTextFrame, readHeader, Upgrader } from '@ws-toolkit/ws-core'
 import { acceptSocket, BatchWriter, connectThroughProxy, destroyOnError, dial, HandshakeTimeoutError, ProxyError, proxyForUrl, readClientData } from '../src/index.js'
-import { listen } from './helpers.js'
+import { freePort, listen, tempDir } from './helpers.js'
 
 const tinyproxyPath = '/usr/bin/tinyproxy'
 const opensslPath = '/usr/bin/openssl'
-
-/** tempDir is a directory of the test's own, removed by teardown. */
-function tempDir(t: Test, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  return dir
-}
-
-/** freePort finds a loopback port nobody listens on (tinyproxy needs a number in its file). */
-async function freePort(): Promise<number> {
-  const server = createNetServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 /** started waits, at most 200 times 25 ms, for tinyproxy's log to say it accepts connections: false if it exits first. */
 async function started(child: ChildProcess, log: string): Promise<boolean> {
