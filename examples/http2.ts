@@ -178,7 +178,8 @@ const server = createSecureServer({
   cert,
   key,
   allowHTTP1: true, // ALPN offers h2 and http/1.1; a client that names neither gets HTTP/1.1 too
-  settings: { enableConnectProtocol: true }, // RFC 8441 §3: extended CONNECT allowed
+  // RFC 8441 §3: extended CONNECT allowed; at most 100 WebSockets (streams) on one connection.
+  settings: { enableConnectProtocol: true, maxConcurrentStreams: 100 },
   handshakeTimeout: 5000, // the TLS handshake, bounded
 })
 

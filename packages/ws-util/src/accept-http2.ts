@@ -15,14 +15,17 @@ import { destroyOnError } from './read-head.js'
  * the stream is answered with 200 and the chosen subprotocol and extensions (RFC 8441 §5).
  *
  * From then on the stream is the connection, as a socket is after a 101: a Duplex of the
- * frames both ways (ws-util's readers and writers run on it unchanged), paused, its only
- * listener of ours {@link destroyOnError} (an RST_STREAM from the peer is an error there, and
- * must not crash the process). `head` is empty: HTTP/2 delivers the peer's first frames as
+ * frames both ways (ws-util's readers and writers run on it unchanged), paused, with two
+ * listeners of ours: {@link destroyOnError} (an RST_STREAM from the peer is an error there, and
+ * must not crash the process) and the `'end'` one below. `head` is empty: HTTP/2 delivers the peer's first frames as
  * stream data. Ending the stream (`end()`) sends END_STREAM, the orderly close (RFC 8441 §5);
  * destroying it sends RST_STREAM. The peer's END_STREAM is answered with ours once what was
- * written has gone, as a TCP socket without `allowHalfOpen` answers a
- * FIN, so that a close handshake closes the stream on both sides. The session's own errors are the server's to handle
- * (`'sessionError'`).
+ * written has gone, as a TCP socket without `allowHalfOpen` answers a FIN, so that a close
+ * handshake closes the stream on both sides. The session's own errors are the server's to
+ * handle (`'sessionError'`). Bound what one peer may open: a session carries as many
+ * WebSockets as the server's `settings.maxConcurrentStreams` allows (Node's default is
+ * unbounded), and HTTP/2 flow control bounds each stream's unread bytes only while its reader
+ * pauses on a full writer.
  *
  * A stream already closed or reset is a {@link SocketClosedError}, with nothing answered.
  * A refused request is answered with its status, fields and message (`text/plain`), the stream

@@ -88,10 +88,11 @@ function ignore(): void {}
  * authority with the offered subprotocols and extensions (ws-core's buildExtendedConnect), and
  * a strict check of the answer (parseExtendedConnectResponse: any 2xx, choices that were
  * offered). It resolves with the stream as the connection's socket, as `dial` does with a
- * socket: paused, {@link destroyOnError} its only listener of ours, `head` empty (frames arrive
- * as stream data). Run any reader on it with `side: 'client'`; ending the stream is the orderly
- * close (END_STREAM), destroying it a reset (RFC 8441 §5). Many WebSockets may share `session`;
- * HTTP/2 flow control keeps each stream's buffering bounded.
+ * socket: paused, `head` empty (frames arrive as stream data), with two listeners of ours:
+ * {@link destroyOnError}, and one that answers the server's END_STREAM with ours (as
+ * acceptHttp2Stream does). Run any reader on it with `side: 'client'`; ending the stream is the
+ * orderly close (END_STREAM), destroying it a reset (RFC 8441 §5). Many WebSockets may share
+ * `session`; HTTP/2 flow control bounds each stream's unread bytes while its reader pauses.
  *
  * The server must allow extended CONNECT (SETTINGS_ENABLE_CONNECT_PROTOCOL, RFC 8441 §3): when
  * its first SETTINGS did not, the dial rejects with an {@link ExtendedConnectError} (at once

@@ -250,3 +250,54 @@ t.test('a stream already closed is a SocketClosedError, nothing answered; a bad 
   t.type(errors[0], TypeError)
   t.type(errors[1], SocketClosedError)
 })
+
+t.test('a client that sends 64 MiB and reads nothing: the server stops reading once its echoes back up, and holds little; then everything arrives', async (t) => {
+  // The server's echo honours backpressure (a full writer pauses the stream), so HTTP/2 flow
+  // control stops the client: the server's stream window is not given back while it is paused.
+  const server = createServer({ settings: { enableConnectProtocol: true } })
+  let serverStream: ServerHttp2Stream | null = null
+  let receivedBytes = 0
+  server.on('stream', (stream: ServerHttp2Stream, _headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+    const accepted = acceptHttp2Stream(stream, rawHeaders, upgrader)
+    serverStream = stream
+    stream.on('data', (chunk: Buffer) => (receivedBytes += chunk.length))
+    const writer = new BatchWriter(stream, { side: 'server' })
+    readClientData(stream, accepted.head, {
+      onMessage: (opCode, data) => {
+        if (!writer.writeMessage(opCode, data) && !stream.isPaused()) {
+          stream.pause()
+          stream.once('drain', () => stream.resume())
+        }
+      },
+    }, { writer })
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  t.teardown(() => server.close())
+  const port = (server.address() as { port: number }).port
+  const client = await session(t, port)
+  const stream = client.request(connectHeaders(port, '/'), { endStream: false })
+  await once(stream, 'response')
+  stream.pause() // the client reads nothing, for now
+  const message = Buffer.alloc(64 * 1024, 0x5a)
+  const frame = compileFrame(maskFrameWith(newBinaryFrame(message), 0x01020304))
+  for (let i = 0; i < 1024; i++) stream.write(frame) // 64 MiB, queued on the client's side
+  // Wait until the server has stopped taking bytes (ten checks in a row with no progress), bounded.
+  let last = -1
+  for (let still = 0, i = 0; still < 10 && i < 1000; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    still = receivedBytes === last ? still + 1 : 0
+    last = receivedBytes
+  }
+  const held = serverStream!.writableLength + serverStream!.readableLength
+  t.ok(receivedBytes < 8 * 1024 * 1024, `the server took ${receivedBytes} bytes of 64 MiB before flow control stopped the client`)
+  t.ok(held < 4 * 1024 * 1024, `the server holds ${held} bytes for the stream (its write queue and read buffer)`)
+  t.ok(serverStream!.isPaused(), 'the server stopped reading')
+  // Now the client reads: every echo arrives, intact, and nothing was lost on the way.
+  const peer = new FramePeer(stream)
+  stream.resume()
+  const last1023 = await peer.frame(1023)
+  t.equal(peer.frames.length, 1024, 'all 1,024 echoes')
+  t.ok(peer.frames.every((f) => f.payload.length === message.length) && last1023.payload.equals(message))
+  stream.close()
+})
