@@ -1,11 +1,11 @@
 // The fuzzing client: it attacks a server under test, one connection a case, and judges what
-// the server does. The opening handshake is ws-util's dial; everything after it is the
-// fuzzer's own (Session), so the server's frames are judged by code that is not the code
-// under test.
-import { dial } from '@ws-toolkit/ws-util'
+// the server does. The opening handshake is ws-util's dial (or, over HTTP/2, dialHttp2 on a
+// stream of one session: http2.ts); everything after it is the fuzzer's own (Session), so the
+// server's frames are judged by code that is not the code under test.
 import { acceptResponse, type DeflateAgreement, deflateOffer } from '@ws-toolkit/ws-flate'
 import type { Case } from './case.js'
 import { DeflateContext } from './deflate-context.js'
+import { type Dialer, dialerFor, tcpDialer, type Transport } from './http2.js'
 import { caseResult, type CaseResult } from './result.js'
 import { defaultTimeouts, type Observation, type SessionTimeouts } from './observation.js'
 import { Session } from './session.js'
@@ -14,15 +14,15 @@ import { judge } from './verdict.js'
 /** The fuzzer's compressor is node:zlib, which keeps to any window from 9 bits. */
 export const fuzzerMinWindowBits = 9
 
-/** runServerCase plays `testCase` against the WebSocket server at `url`. */
-export async function runServerCase(url: string, testCase: Case, timeouts: SessionTimeouts = defaultTimeouts): Promise<CaseResult> {
+/** runServerCase plays `testCase` against the WebSocket server at `url`, on a connection `dialer` opens (a TCP connection of its own by default). */
+export async function runServerCase(url: string, testCase: Case, timeouts: SessionTimeouts = defaultTimeouts, dialer: Dialer = tcpDialer()): Promise<CaseResult> {
   const started = performance.now()
   const failed = (reason: string) => caseResult(testCase, { verdict: 'FAILED', reason }, performance.now() - started)
   const options = testCase.compression === undefined ? null : { ...testCase.compression.options, minWindowBits: fuzzerMinWindowBits }
   const offer = options === null ? null : deflateOffer(options)
   let dialed
   try {
-    dialed = await dial(url, { extensions: offer === null ? [] : [offer], timeoutMs: timeouts.closeMs * 2 })
+    dialed = await dialer.dial(url, { extensions: offer === null ? [] : [offer], timeoutMs: timeouts.closeMs * 2 })
   } catch (error) {
     return failed(`the opening handshake failed: ${(error as Error).message}`)
   }
@@ -59,13 +59,22 @@ export async function play(session: Session, testCase: Case): Promise<Observatio
   return session.finish(testCase.ok, testCase.timeoutMs)
 }
 
-/** runServerCases plays every case in order, one at a time, calling `onResult` after each. */
-export async function runServerCases(url: string, cases: Case[], timeouts: SessionTimeouts = defaultTimeouts, onResult?: (result: CaseResult) => void): Promise<CaseResult[]> {
+/**
+ * runServerCases plays every case in order, one at a time, over `transport` (a TCP connection
+ * a case, or a stream a case of one HTTP/2 session), calling `onResult` after each; with the
+ * number of HTTP/2 sessions it took (0 over HTTP/1.1).
+ */
+export async function runServerCases(url: string, cases: Case[], timeouts: SessionTimeouts = defaultTimeouts, onResult?: (result: CaseResult) => void, transport: Transport = 'http1'): Promise<{ results: CaseResult[]; sessions: number }> {
   const results: CaseResult[] = []
-  for (const testCase of cases) {
-    const result = await runServerCase(url, testCase, timeouts)
-    results.push(result)
-    onResult?.(result)
+  const dialer = dialerFor(transport)
+  try {
+    for (const testCase of cases) {
+      const result = await runServerCase(url, testCase, timeouts, dialer)
+      results.push(result)
+      onResult?.(result)
+    }
+  } finally {
+    dialer.close()
   }
-  return results
+  return { results, sessions: dialer.sessions }
 }

@@ -6,44 +6,94 @@
 //   GET /updateReports?agent=NAME        the client is done (WebSocket or plain HTTP)
 //   GET /getCaseInfo?case=N              the case, as JSON
 //   GET /report?agent=NAME               the agent's results so far, as JSON
+// Over HTTP/1.1 (node:http) a WebSocket is an upgrade; over HTTP/2 (an h2c server with
+// SETTINGS_ENABLE_CONNECT_PROTOCOL, RFC 8441) it is an extended CONNECT stream, accepted with
+// ws-util's acceptHttp2Stream, every case a stream and the plain requests streams too (see
+// http2.ts for what a stream's END_STREAM and RST_STREAM stand for).
 import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { constants, createServer as createH2cServer, type Http2Server, type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2'
+import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { Upgrader } from '@ws-toolkit/ws-core'
-import { acceptHttpUpgrade } from '@ws-toolkit/ws-util'
+import { type Accepted, acceptHttp2Stream, acceptHttpUpgrade } from '@ws-toolkit/ws-util'
 import { acceptOffer, type DeflateAgreement, extensionName } from '@ws-toolkit/ws-flate'
 import type { Case } from './case.js'
 import { DeflateContext } from './deflate-context.js'
 import { fuzzerMinWindowBits, play } from './fuzzing-client.js'
+import type { Transport } from './http2.js'
 import { caseResult, type CaseResult } from './result.js'
 import { defaultTimeouts, type SessionTimeouts } from './observation.js'
 import { Session } from './session.js'
 import { judge } from './verdict.js'
 
-/** FuzzingServer runs `cases` against the clients that connect to it, keeping each agent's results. */
+/**
+ * FuzzingServer runs `cases` against the clients that connect to it, keeping each agent's
+ * results; over `transport` 'http2' it is an h2c server taking WebSockets over HTTP/2 only.
+ */
 export class FuzzingServer {
-  private readonly server: Server
+  private readonly server: Server | Http2Server
   private readonly results = new Map<string, CaseResult[]>()
   private readonly waiting = new Map<string, (results: CaseResult[]) => void>()
+  private readonly h2Sessions = new Set<Http2Session>()
+  /** How many HTTP/2 sessions clients opened (none over HTTP/1.1). */
+  sessions = 0
 
-  constructor(readonly cases: Case[], private readonly timeouts: SessionTimeouts = defaultTimeouts, private readonly onResult?: (agent: string, result: CaseResult) => void) {
+  constructor(readonly cases: Case[], private readonly timeouts: SessionTimeouts = defaultTimeouts, private readonly onResult?: (agent: string, result: CaseResult) => void, readonly transport: Transport = 'http1') {
+    if (transport === 'http2') {
+      const server = createH2cServer({ settings: { enableConnectProtocol: true } })
+      // Nagle off, as on the fuzzer's TCP connections: a frame written in pieces goes out in pieces.
+      server.on('connection', (socket: Socket) => socket.setNoDelay(true))
+      server.on('session', (session: Http2Session) => {
+        this.sessions++
+        this.h2Sessions.add(session)
+        session.on('error', () => {})
+        session.once('close', () => this.h2Sessions.delete(session))
+      })
+      server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+        stream.on('error', () => {})
+        const target = route(headers[':path'])
+        if (headers[':method'] !== 'CONNECT') {
+          const { status, body } = this.answer(target.path, target.query)
+          stream.respond({ ':status': status, 'content-type': 'application/json' })
+          stream.end(JSON.stringify(body))
+          return
+        }
+        const refuse = () => {
+          stream.respond({ ':status': 404 })
+          stream.end(() => stream.close(constants.NGHTTP2_NO_ERROR))
+        }
+        this.upgrade(target, (upgrader) => acceptHttp2Stream(stream, rawHeaders, upgrader), refuse).catch((error: Error) => {
+          stream.destroy()
+          console.error(`fuzzing server: ${headers[':path']}: ${error.stack}`)
+        })
+      })
+      this.server = server
+      return
+    }
     this.server = createServer((req, res) => {
-      const { path, query } = route(req)
-      const send = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
-      if (path === '/getCaseCount') return send(200, this.cases.length)
-      if (path === '/updateReports') return send(200, this.reported(query.get('agent')))
-      if (path === '/report') return send(200, this.resultsOf(query.get('agent') ?? ''))
-      const testCase = path === '/getCaseInfo' ? this.caseAt(query.get('case')) : undefined
-      if (testCase === undefined) return send(404, { error: 'no such case or endpoint' })
-      const { id, description, expectation, rfc } = testCase
-      return send(200, { id, description, expectation, rfc })
+      const { path, query } = route(req.url)
+      const { status, body } = this.answer(path, query)
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
     })
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => {})
-      this.upgrade(req, socket, head).catch((error: Error) => {
+      const refuse = () => socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n')
+      this.upgrade(route(req.url), (upgrader) => acceptHttpUpgrade(req, socket, head, upgrader), refuse).catch((error: Error) => {
         socket.destroy()
         console.error(`fuzzing server: ${req.url}: ${error.stack}`)
       })
     })
+  }
+
+  /** answer is a plain HTTP request's status and JSON body. */
+  private answer(path: string, query: URLSearchParams): { status: number; body: unknown } {
+    if (path === '/getCaseCount') return { status: 200, body: this.cases.length }
+    if (path === '/updateReports') return { status: 200, body: this.reported(query.get('agent')) }
+    if (path === '/report') return { status: 200, body: this.resultsOf(query.get('agent') ?? '') }
+    const testCase = path === '/getCaseInfo' ? this.caseAt(query.get('case')) : undefined
+    if (testCase === undefined) return { status: 404, body: { error: 'no such case or endpoint' } }
+    const { id, description, expectation, rfc } = testCase
+    return { status: 200, body: { id, description, expectation, rfc } }
   }
 
   /** listen listens on 127.0.0.1 and resolves with the base URL, `ws://127.0.0.1:N`. */
@@ -57,7 +107,8 @@ export class FuzzingServer {
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections()
+    if ('closeAllConnections' in this.server) this.server.closeAllConnections()
+    for (const session of this.h2Sessions) session.destroy()
     return new Promise((resolve) => this.server.close(() => resolve()))
   }
 
@@ -81,13 +132,14 @@ export class FuzzingServer {
     return Number.isInteger(index) && index >= 1 ? this.cases[index - 1] : undefined
   }
 
-  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const { path, query } = route(req)
+  /**
+   * upgrade serves a WebSocket request for `path`: `accept` completes the opening handshake with
+   * the upgrader (an upgrade or a stream; it throws once it has answered a refusal), `refuse`
+   * answers 404 for a path that is not one.
+   */
+  private async upgrade({ path, query }: { path: string; query: URLSearchParams }, accept: (upgrader: Upgrader) => Accepted<Duplex>, refuse: () => void): Promise<void> {
     const testCase = path === '/runCase' ? this.caseAt(query.get('case')) : undefined
-    if (path !== '/getCaseCount' && path !== '/updateReports' && testCase === undefined) {
-      socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n')
-      return
-    }
+    if (path !== '/getCaseCount' && path !== '/updateReports' && testCase === undefined) return refuse()
     const options = testCase?.compression === undefined ? null : { ...testCase.compression.options, minWindowBits: fuzzerMinWindowBits }
     let agreement: DeflateAgreement | undefined
     const upgrader = new Upgrader({
@@ -101,7 +153,7 @@ export class FuzzingServer {
     const started = performance.now()
     let accepted
     try {
-      accepted = acceptHttpUpgrade(req, socket, head, upgrader)
+      accepted = accept(upgrader)
     } catch {
       return // refused, and answered
     }
@@ -134,7 +186,7 @@ export class FuzzingServer {
   }
 }
 
-function route(req: IncomingMessage): { path: string; query: URLSearchParams } {
-  const url = new URL(req.url ?? '/', 'http://fuzzing-server')
+function route(target: string | undefined): { path: string; query: URLSearchParams } {
+  const url = new URL(target ?? '/', 'http://fuzzing-server')
   return { path: url.pathname, query: url.searchParams }
 }

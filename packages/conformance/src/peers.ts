@@ -1,5 +1,6 @@
 // The peers under test: ws-toolkit's echo examples and client, on each compression engine for
-// the compression sections, and the npm package ws.
+// the compression sections, and the npm package ws; and ws-toolkit's h2c server and client
+// agents, the same cases over HTTP/2.
 import type { DeflateEngine } from '@ws-toolkit/ws-flate'
 import type { Case } from './case.js'
 import { engines } from './engines.js'
@@ -45,6 +46,28 @@ export const wsClient: Agent = { peer: 'ws', role: 'client', ours: false, progra
 
 /** Every agent, in the order of the report: the servers, then the clients. */
 export const allAgents: Agent[] = [toolkitServer, ...engines.map(toolkitServerOn), wsServer, toolkitClient, ...engines.map(toolkitClientOn), wsClient]
+
+// Over HTTP/2 (RFC 8441; `pnpm conformance --http2`): the same cases, each on an extended
+// CONNECT stream of one h2c session (http2.ts). ws has no WebSockets over HTTP/2.
+
+/** Our h2c server without compression, src/agents/toolkit-h2-server.ts: every section but 12 and 13. */
+export const toolkitH2Server: Agent = { peer: 'ws-toolkit (h2)', role: 'server', ours: true, transport: 'http2', program: [tsx, `${agents}/toolkit-h2-server.ts`], takes: uncompressed }
+
+/** Our h2c server on `engine`: sections 12 and 13. */
+export function toolkitH2ServerOn(engine: DeflateEngine): Agent {
+  return { peer: `ws-toolkit (h2, ${engine.name})`, role: 'server', ours: true, transport: 'http2', engine, program: [tsx, `${agents}/toolkit-h2-server.ts`, '--engine', engine.name], takes: compressed }
+}
+
+/** Our client over HTTP/2 with its default engine: every section but 12 and 13. */
+export const toolkitH2Client: Agent = { peer: 'ws-toolkit (h2)', role: 'client', ours: true, transport: 'http2', program: [tsx, `${agents}/toolkit-h2-client.ts`], takes: uncompressed }
+
+/** Our client over HTTP/2 on `engine`: sections 12 and 13. */
+export function toolkitH2ClientOn(engine: DeflateEngine): Agent {
+  return { peer: `ws-toolkit (h2, ${engine.name})`, role: 'client', ours: true, transport: 'http2', engine, program: [tsx, `${agents}/toolkit-h2-client.ts`, '--engine', engine.name], takes: compressed }
+}
+
+/** Every agent over HTTP/2, servers then clients. */
+export const http2Agents: Agent[] = [toolkitH2Server, ...engines.map(toolkitH2ServerOn), toolkitH2Client, ...engines.map(toolkitH2ClientOn)]
 
 /** A program of this package, run by tsx. */
 export function packageProgram(path: string): Program {

@@ -10,6 +10,10 @@ export interface Run {
   /** The program that was tested, as its command line (without tsx). */
   programs: string[]
   durationMs: number
+  /** Over HTTP/2 (RFC 8441): every case a stream; absent over HTTP/1.1. */
+  transport?: 'http2'
+  /** Over HTTP/2: how many sessions carried the cases (1 unless the peer tore one down). */
+  sessions?: number
   results: CaseResult[]
 }
 

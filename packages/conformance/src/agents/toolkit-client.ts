@@ -7,9 +7,10 @@
 //
 //   pnpm exec tsx src/agents/toolkit-client.ts [--engine fflate|zlib] ws://127.0.0.1:9001 [agent-name]
 import { parseArgs } from 'node:util'
-import { deflateOffer, acceptResponse, PerMessageDeflate } from '@ws-toolkit/ws-flate'
-import { BatchWriter, dial, readServerData } from '@ws-toolkit/ws-util'
+import { deflateOffer } from '@ws-toolkit/ws-flate'
+import { dial } from '@ws-toolkit/ws-util'
 import { engineNamed } from '../engines.js'
+import { echoConnection } from './client-echo.js'
 
 const { values, positionals } = parseArgs({ options: { engine: { type: 'string', default: 'fflate' } }, allowPositionals: true })
 const [base = 'ws://127.0.0.1:9001', agent = 'ws-toolkit'] = positionals
@@ -18,21 +19,7 @@ const offer = deflateOffer({ minWindowBits: engine.minWindowBits })
 
 /** echo connects to `url` and echoes every message; it resolves when the connection ends, with the first text message. */
 async function echo(url: string): Promise<string> {
-  const dialed = await dial(url, { extensions: [offer], timeoutMs: 5000 })
-  const deflate = dialed.extensions.length === 0 ? null : new PerMessageDeflate(acceptResponse(offer, dialed.extensions[0], { minWindowBits: engine.minWindowBits }), 'client', { engine })
-  const writer = new BatchWriter(dialed.socket, { side: 'client', compressor: deflate?.deflater })
-  let first: string | null = null
-  return new Promise((resolve) => {
-    dialed.socket.on('error', () => {})
-    dialed.socket.on('close', () => resolve(first ?? ''))
-    readServerData(dialed.socket, dialed.head, {
-      onMessage(opCode, data) {
-        first ??= Buffer.from(data).toString()
-        writer.writeMessage(opCode, data)
-      },
-      onClose: () => deflate?.close(),
-    }, { writer, decompressor: deflate?.inflater })
-  })
+  return echoConnection(await dial(url, { extensions: [offer], timeoutMs: 5000 }), offer, engine)
 }
 
 const name = encodeURIComponent(agent)
