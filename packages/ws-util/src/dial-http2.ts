@@ -6,8 +6,8 @@ import { buildExtendedConnect, type Extension, type HeaderList, parseExtendedCon
 import { endWhenEnded } from './accept-http2.js'
 import type { Dialed } from './dial.js'
 import { dialTarget } from './dial-target.js'
-import { ExtendedConnectError, HandshakeTimeoutError, SocketClosedError } from './errors.js'
-import { defaultHandshakeTimeoutMs, destroyOnError, type HandshakeOptions } from './read-head.js'
+import { ExtendedConnectError, SocketClosedError } from './errors.js'
+import { destroyOnError, type HandshakeOptions, withinDeadline } from './read-head.js'
 import { connectTls } from './tls-connect.js'
 
 /** Http2SessionOptions configures {@link connectHttp2}: TLS for wss://, and the bounds of the wait for the server's SETTINGS. */
@@ -47,7 +47,7 @@ const settled = new WeakSet<ClientHttp2Session>()
 export async function connectHttp2(url: string | URL, options: Http2SessionOptions = {}): Promise<ClientHttp2Session> {
   const target = dialTarget(url)
   const authority = `${target.secure ? 'https' : 'http'}://${target.host}`
-  return bounded(options, async (signal) => {
+  return withinDeadline(options, async (signal) => {
     let socket: Duplex | null = null
     let session: ClientHttp2Session | null = null
     try {
@@ -107,7 +107,7 @@ export async function dialHttp2(session: ClientHttp2Session, url: string | URL, 
   const request = buildExtendedConnect({
     scheme: target.secure ? 'https' : 'http', host: target.host, path: target.path, protocols: options.protocols, extensions: options.extensions, headers: options.headers,
   })
-  return bounded(options, async (signal) => {
+  return withinDeadline(options, async (signal) => {
     if (!allowsExtendedConnect(session)) {
       if (!settled.has(session)) {
         await settle(session, 'remoteSettings', signal)
@@ -143,27 +143,6 @@ export async function dialHttp2(session: ClientHttp2Session, url: string | URL, 
 /** allowsExtendedConnect tells whether the server's SETTINGS so far allow extended CONNECT (RFC 8441 §3). */
 export function allowsExtendedConnect(session: ClientHttp2Session): boolean {
   return (session.remoteSettings.enableConnectProtocol as boolean | undefined) === true
-}
-
-/**
- * bounded runs `work` with one signal that aborts at `options.timeoutMs` (a
- * HandshakeTimeoutError; default 10 s, 0 for none) or with `options.signal`, whichever first;
- * the timer and the listener are gone when it settles.
- */
-async function bounded<T>(options: HandshakeOptions, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const timeoutMs = options.timeoutMs ?? defaultHandshakeTimeoutMs
-  const outer = options.signal
-  const controller = new AbortController()
-  const onAbort = () => controller.abort(outer!.reason)
-  if (outer?.aborted) onAbort()
-  outer?.addEventListener('abort', onAbort, { once: true })
-  const timer = timeoutMs > 0 ? setTimeout(() => controller.abort(new HandshakeTimeoutError(timeoutMs)), timeoutMs) : undefined
-  try {
-    return await work(controller.signal)
-  } finally {
-    clearTimeout(timer)
-    outer?.removeEventListener('abort', onAbort)
-  }
 }
 
 /**

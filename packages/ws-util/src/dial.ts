@@ -3,12 +3,11 @@ import { connect as netConnect, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { ConnectionOptions, TLSSocket } from 'node:tls'
 import { buildClientRequest, type ClientHandshake, type Extension, type HeaderList, parseServerResponse } from '@ws-toolkit/ws-core'
-import { HandshakeTimeoutError } from './errors.js'
 import { allowsExtendedConnect, connectHttp2, dialHttp2 } from './dial-http2.js'
 import { type DialTarget, dialTarget } from './dial-target.js'
 import { ExtendedConnectError } from './errors.js'
 import { connectThroughProxy } from './proxy.js'
-import { defaultHandshakeTimeoutMs, destroyOnError, type HandshakeOptions, readHead } from './read-head.js'
+import { destroyOnError, type HandshakeOptions, readHead, withinDeadline } from './read-head.js'
 import { connectTls } from './tls-connect.js'
 
 /** DialOptions configures {@link dial}. */
@@ -112,15 +111,8 @@ export async function dial(url: string | URL, options: DialOptions = {}): Promis
  * TLS socket on top of it when a later step fails.
  */
 async function dialThroughProxy(target: DialTarget, handshake: ClientHandshake, proxy: string | URL, options: DialOptions): Promise<Dialed> {
-  const timeoutMs = options.timeoutMs ?? defaultHandshakeTimeoutMs
-  const outer = options.signal
-  const controller = new AbortController()
-  const onAbort = () => controller.abort(outer!.reason)
-  if (outer?.aborted) onAbort()
-  outer?.addEventListener('abort', onAbort, { once: true })
-  const timer = timeoutMs > 0 ? setTimeout(() => controller.abort(new HandshakeTimeoutError(timeoutMs)), timeoutMs) : undefined
-  const within = { timeoutMs: 0, signal: controller.signal }
-  try {
+  return withinDeadline(options, async (signal) => {
+    const within = { timeoutMs: 0, signal }
     const { hostname, port } = target
     const tunnel = await connectThroughProxy(proxy, hostname, port, { ...within, tls: options.proxyTls })
     try {
@@ -142,10 +134,7 @@ async function dialThroughProxy(target: DialTarget, handshake: ClientHandshake, 
       tunnel.destroy()
       throw error
     }
-  } finally {
-    clearTimeout(timer)
-    outer?.removeEventListener('abort', onAbort)
-  }
+  })
 }
 
 /**

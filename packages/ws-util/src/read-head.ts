@@ -147,3 +147,25 @@ export function endRefused(socket: Duplex, response: Uint8Array): void {
 function destroyRefused(socket: Duplex): void {
   socket.destroy()
 }
+
+/**
+ * withinDeadline runs `work` with one signal that aborts at `options.timeoutMs` (a
+ * HandshakeTimeoutError; default 10 s, 0 for none) or with `options.signal`, whichever first;
+ * the timer and the listener are gone when it settles. For a handshake of several steps
+ * (a proxy, TLS, the WebSocket's), whose `readHead` timers would each start afresh.
+ */
+export async function withinDeadline<T>(options: HandshakeOptions, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? defaultHandshakeTimeoutMs
+  const outer = options.signal
+  const controller = new AbortController()
+  const onAbort = () => controller.abort(outer!.reason)
+  if (outer?.aborted) onAbort()
+  outer?.addEventListener('abort', onAbort, { once: true })
+  const timer = timeoutMs > 0 ? setTimeout(() => controller.abort(new HandshakeTimeoutError(timeoutMs)), timeoutMs) : undefined
+  try {
+    return await work(controller.signal)
+  } finally {
+    clearTimeout(timer)
+    outer?.removeEventListener('abort', onAbort)
+  }
+}
