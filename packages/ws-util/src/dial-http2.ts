@@ -59,7 +59,8 @@ export async function connectHttp2(url: string | URL, options: Http2SessionOptio
       } else {
         socket = netConnect({ host: target.hostname, port: target.port })
       }
-      const connection = socket
+      const connection = socket as Duplex & { setNoDelay(noDelay: boolean): unknown }
+      connection.setNoDelay(true) // as dial's sockets: a frame goes out when written
       session = connect(authority, { createConnection: () => connection })
       // Until the caller listens: an error destroys the session instead of crashing the process.
       session.on('error', ignore)
