@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream'
 import type { HeaderList, Upgrader } from '@ws-toolkit/ws-core'
 import { type Accepted, keptNames, readParsedRequest, type RequestOptions } from './accept.js'
 import { SocketClosedError } from './errors.js'
-import { destroyOnError } from './read-head.js'
+import { destroyOnError, refusedLingerMs } from './read-head.js'
 
 /**
  * acceptHttp2Stream completes the opening handshake of a WebSocket over HTTP/2 (RFC 8441) on a
@@ -29,7 +29,8 @@ import { destroyOnError } from './read-head.js'
  *
  * A stream already closed or reset is a {@link SocketClosedError}, with nothing answered.
  * A refused request is answered with its status, fields and message (`text/plain`), the stream
- * ended and then reset with NO_ERROR so that the peer stops sending (RFC 9113 §8.1), and the
+ * ended, and, if the peer has not closed its side within `refusedLingerMs`, reset with NO_ERROR
+ * so that it stops sending (RFC 9113 §8.1; a timer cleared when the stream closes), and the
  * `HandshakeRejection` thrown; any other error from the upgrader's callbacks resets the
  * stream (INTERNAL_ERROR) and is rethrown. With {@link RequestOptions} the connection carries
  * its request ({@link Accepted.request}): path and query from `:path`, headers from
@@ -53,8 +54,12 @@ export function acceptHttp2Stream(stream: ServerHttp2Stream, rawHeaders: readonl
   }
   if (result.kind === 'rejected') {
     stream.respond(responseHeaders(result.status, result.headers))
-    stream.end(result.body, () => stream.close(constants.NGHTTP2_NO_ERROR))
+    stream.end(result.body)
     stream.resume()
+    // A peer that keeps its side open is reset after the linger (never at once: Node 22 drops a
+    // response that is queued when the reset is sent, and a short one may still be).
+    const timer = setTimeout(resetRefused, refusedLingerMs, stream).unref()
+    stream.once('close', () => clearTimeout(timer))
     throw result.error
   }
   stream.respond(responseHeaders(200, result.headers))
@@ -71,6 +76,11 @@ export function acceptHttp2Stream(stream: ServerHttp2Stream, rawHeaders: readonl
  */
 export function endWhenEnded(this: Duplex): void {
   this.end()
+}
+
+/** resetRefused ends a refused stream whose peer has not closed its side within {@link refusedLingerMs}: RST_STREAM NO_ERROR (RFC 9113 §8.1). */
+function resetRefused(stream: ServerHttp2Stream): void {
+  stream.close(constants.NGHTTP2_NO_ERROR)
 }
 
 /** responseHeaders is node:http2's form of a response: `:status`, then the fields, a repeated name as an array. */

@@ -161,6 +161,7 @@ t.test('refusals: the status, fields and message as an HTTP/2 response, then the
   const strict = new Upgrader({
     checkOrigin: (origin) => origin === null,
     onRequest: (uri) => {
+      if (Buffer.from(uri).toString() === '/quiet') throw new HandshakeRejection(400, '')
       if (Buffer.from(uri).toString() === '/private') throw new HandshakeRejection(401, 'who are you', [['WWW-Authenticate', 'Bearer'], ['WWW-Authenticate', 'Basic'], ['WWW-Authenticate', 'Digest']])
     },
   })
@@ -172,12 +173,17 @@ t.test('refusals: the status, fields and message as an HTTP/2 response, then the
     [connectHeaders(port, '/', { 'sec-websocket-version': '8' }), 426, 'unsupported WebSocket version', { 'sec-websocket-version': '13' }],
     [{ ':method': 'GET', ':path': '/', ':scheme': 'http', ':authority': `127.0.0.1:${port}` }, 405, 'a WebSocket over HTTP/2 is an extended CONNECT request (RFC 8441 §4)', { allow: 'CONNECT' }],
   ]
-  for (const [headers, status, message, fields] of cases) {
+  cases.push([connectHeaders(port, '/quiet'), 400, '', {}]) // an empty body: the response still goes out before any reset
+  for (const [i, [headers, status, message, fields]] of cases.entries()) {
     const stream = client.request(headers, { endStream: headers[':method'] === 'GET' })
     const [response] = (await once(stream, 'response')) as [IncomingHttpHeaders]
     let body = ''
     stream.setEncoding('utf8').on('data', (chunk: string) => (body += chunk))
+    // The first peer keeps its side open: the server resets the stream (NO_ERROR) after its
+    // linger; the others close their side, as a client does with a refusal.
+    if (i > 0 && headers[':method'] !== 'GET') stream.end()
     await once(stream, 'close')
+    if (i === 0) t.equal(stream.rstCode, constants.NGHTTP2_NO_ERROR, 'a peer that stays is reset with NO_ERROR after the linger')
     t.same({ status: response[':status'], type: response['content-type'], body, ...Object.fromEntries(Object.keys(fields).map((name) => [name, response[name]])) },
       { status, type: 'text/plain; charset=utf-8', body: message, ...fields }, `${status} ${message}`)
     const outcome = await next()
