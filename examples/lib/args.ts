@@ -2,17 +2,26 @@
 // default and a line of help; `--help` prints the usage built from them and exits 0, and an
 // unknown flag or a bad value prints one line naming the flag and what it accepts, and exits 2
 // (the convention for a usage error), with no stack trace.
-import { basename } from 'node:path'
+import { basename, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 
-/** An integer flag (`--port N`), a flag taking one of a few words (`--engine fflate|zlib`), a file's path (`--cert FILE`), or a switch. */
+/** The examples folder, which the programs' names are relative to. */
+const examplesFolder = fileURLToPath(new URL('..', import.meta.url))
+
+/**
+ * An integer flag (`--port N`), a flag taking one of a few words (`--engine fflate|zlib`), a
+ * file's path (`--cert FILE`), any non-empty text shown in the usage as `value`
+ * (`--redis URL`), or a switch.
+ */
 export type FlagSpec =
   | { kind: 'integer'; min: number; max: number; default?: number; help: string }
   | { kind: 'choice'; choices: readonly string[]; default?: string; help: string }
   | { kind: 'file'; default?: string; help: string }
+  | { kind: 'text'; value: string; default?: string; help: string }
   | { kind: 'switch'; help: string }
 
-type FlagValue<F extends FlagSpec> = F extends { kind: 'integer' } ? number : F extends { kind: 'choice' | 'file' } ? string : boolean
+type FlagValue<F extends FlagSpec> = F extends { kind: 'integer' } ? number : F extends { kind: 'choice' | 'file' | 'text' } ? string : boolean
 type FlagValues<F extends Record<string, FlagSpec>> = {
   [K in keyof F]: F[K] extends { kind: 'switch' } | { default: number | string } ? FlagValue<F[K]> : FlagValue<F[K]> | undefined
 }
@@ -32,9 +41,11 @@ export function portFlag(defaultPort: number): { kind: 'integer'; min: 0; max: 6
   return { kind: 'integer', min: 0, max: 65535, default: defaultPort, help: 'port on 127.0.0.1 to listen on, 0 for any free one' }
 }
 
-/** The program's name as its usage shows it: `examples/echo.ts`. */
+/** The program's name as its usage shows it: `examples/echo.ts`, `examples/fanout/node.ts`. */
 export function programName(): string {
-  return `examples/${basename(process.argv[1] ?? 'example')}`
+  const script = process.argv[1] ?? 'example'
+  const inExamples = relative(examplesFolder, resolve(script))
+  return `examples/${inExamples.startsWith('..') ? basename(script) : inExamples.split('\\').join('/')}`
 }
 
 /** usageError prints `program: message (see --help)` on stderr and exits 2. */
@@ -47,6 +58,7 @@ function accepted(spec: FlagSpec): string {
   if (spec.kind === 'integer') return spec.min === 0 && spec.max === 65535 ? 'N' : `${spec.min}-${spec.max}`
   if (spec.kind === 'choice') return spec.choices.join('|')
   if (spec.kind === 'file') return 'FILE'
+  if (spec.kind === 'text') return spec.value
   return ''
 }
 
@@ -112,6 +124,12 @@ export function parseCommand<const F extends Record<string, FlagSpec>>(spec: Com
     if (flag.kind === 'file') {
       // Only the path: the program reads it, and says so in one line when it cannot.
       if (text === '') usageError(`${token.rawName} needs a value: a file's path`)
+      values[token.name] = text
+      continue
+    }
+    if (flag.kind === 'text') {
+      // The program judges the text itself (a URL it connects to), in one line when it cannot.
+      if (text === '') usageError(`${token.rawName} needs a value: ${flag.value}`)
       values[token.name] = text
       continue
     }

@@ -5,7 +5,8 @@
 // while stopping changes nothing (Ctrl-C reaches every process of the terminal's group, and
 // cluster's primary forwards it too): the wait is bounded anyway. A framework's close that
 // returns a promise (fastify.close(), which resolves once every socket of its server is gone)
-// is waited for too, after the connections, within the same bound again.
+// is waited for too, after the connections, within the same bound again; so is the program's
+// own last step (`afterClose`: closing a broker's connections, printing what it counted).
 import { type ConnectionSet, type Listener, shutdown } from '@ws-toolkit/ws-util'
 
 /** How long a stopping server waits for its peers' closes before it cuts them. */
@@ -15,12 +16,17 @@ export interface StopOptions {
   /** What the line names: `worker 1234` in a cluster; nothing by default. */
   who?: string
   timeoutMs?: number
+  /**
+   * afterClose runs once the connections are closed, before the line and the exit, and is
+   * waited for (a promise it returns) for at most the timeout: the program's last words.
+   */
+  afterClose?: () => void | Promise<void>
 }
 
 /**
  * stopOnSignals stops `server` and closes `connections` on SIGINT or SIGTERM, then exits 0.
  * When `server.close()` returns a promise (a framework's close), that is awaited too, after
- * the connections, for at most the timeout.
+ * the connections, for at most the timeout, and then `options.afterClose`.
  */
 export function stopOnSignals(server: Listener, connections: ConnectionSet, options: StopOptions = {}): void {
   const timeoutMs = options.timeoutMs ?? stopTimeoutMs
@@ -34,6 +40,7 @@ export function stopOnSignals(server: Listener, connections: ConnectionSet, opti
     if (server.closeIdleConnections) listener.closeIdleConnections = () => server.closeIdleConnections!()
     const { clean, cut } = await shutdown(listener, connections, { reason: 'server stopping', timeoutMs })
     if (closing instanceof Promise) await settled(closing, timeoutMs)
+    if (options.afterClose) await settled(Promise.resolve().then(options.afterClose), timeoutMs)
     const who = options.who === undefined ? '' : `${options.who}: `
     console.log(`${who}stopped on ${signal}: ${clean} connection${clean === 1 ? '' : 's'} closed cleanly with 1001 (going away), ${cut} cut (no close within ${timeoutMs} ms)`)
     process.exit(0)

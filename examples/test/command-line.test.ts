@@ -6,7 +6,7 @@ import { createServer } from 'node:net'
 import t from 'tap'
 import { runToEnd } from './run-example.js'
 
-const runnable = ['echo', 'echo-raw', 'json-stream', 'chat', 'cluster', 'http-upgrade', 'deflate-echo', 'custom-compressor', 'express', 'fastify', 'client']
+const runnable = ['echo', 'echo-raw', 'json-stream', 'chat', 'cluster', 'http-upgrade', 'deflate-echo', 'custom-compressor', 'express', 'fastify', 'client', 'fanout/node', 'fanout/run']
 
 t.test('--help prints the usage and exits 0', async (t) => {
   for (const name of runnable) {
@@ -27,6 +27,8 @@ t.test('a usage error is one line on stderr and exit code 2', async (t) => {
     ['deflate-echo', ['--level'], /^examples\/deflate-echo\.ts: --level needs a value: 1-9 \(see --help\)\n$/],
     ['cluster', ['--workers', '0'], /^examples\/cluster\.ts: invalid --workers '0': an integer from 1 to 1024 \(see --help\)\n$/],
     ['client', ['--port', '1'], /^examples\/client\.ts: unknown flag --port: accepted are none but --help \(see --help\)\n$/],
+    ['fanout/node', ['--redis'], /^examples\/fanout\/node\.ts: --redis needs a value: URL \(see --help\)\n$/],
+    ['fanout/node', ['--redis', 'http://127.0.0.1:6379'], /^examples\/fanout\/node\.ts: invalid --redis 'http:\/\/127\.0\.0\.1:6379': a redis:\/\/ or rediss:\/\/ URL \(see --help\)\n$/],
   ]
   for (const [name, args, expected] of cases) {
     const { code, stdout, stderr } = await runToEnd(name, args)
@@ -43,7 +45,7 @@ t.test('a port in use is one line on stderr and exit code 1', async (t) => {
   await once(holder, 'listening')
   t.teardown(() => holder.close())
   const port = (holder.address() as { port: number }).port
-  for (const [name, args] of [['echo', []], ['http-upgrade', []], ['cluster', ['--workers', '2']]] as [string, string[]][]) {
+  for (const [name, args] of [['echo', []], ['http-upgrade', []], ['cluster', ['--workers', '2']], ['fanout/run', []]] as [string, string[]][]) {
     const { code, stderr } = await runToEnd(name, ['--port', String(port), ...args])
     t.equal(code, 1, `${name}: exit code 1`)
     t.equal(stderr, `port ${port} is in use: pick another with --port N\n`, `${name}: one line`)
