@@ -19,6 +19,7 @@
 // left running. A second runner shows that a process of its own dying unexpectedly stops
 // everything. No time is asserted: each wait has a generous bound.
 import { type ChildProcess, spawn } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -137,6 +138,11 @@ async function startRunner(t: Test): Promise<Runner> {
     }
     killAll()
     process.removeListener('exit', killAll)
+    // A runner that failed keeps nginx's logs and names the folder: shown above, removed here.
+    for (const line of lines) {
+      const kept = /nginx's logs kept in (\S+)$/.exec(line)
+      if (kept) rmSync(kept[1]!, { recursive: true, force: true })
+    }
   })
   const port = Number((await line(/^listening on 127\.0\.0\.1:(\d+)/))[1])
   return { child, lines, port, processes, exit, line, send: (command) => child.stdin!.write(`${command}\n`) }
