@@ -5,8 +5,10 @@
 // /usr/sbin/nginx (the reverse proxy in front of our servers) and Debian's tinyproxy at
 // /usr/bin/tinyproxy (the HTTP CONNECT proxy `dial` goes through), Debian's HAProxy at
 // /usr/sbin/haproxy (a third-party server of WebSockets over HTTP/2, RFC 8441, for our client),
-// and openssl (the tests' certificates). The tests start nginx, tinyproxy and HAProxy themselves, each with a configuration of
-// its own on a loopback port of its own; the packages' own services are never used. Run first
+// openssl (the tests' certificates), and Debian's redis-server and nats-server (the brokers
+// ws-fanout carries messages between nodes over). The tests start nginx, tinyproxy, HAProxy,
+// Redis and NATS themselves, each with a configuration of its own on a loopback port of its
+// own; the packages' own services are never used. Run first
 // by `pnpm test`.
 //
 // Present: prints one line and exits 0. Missing, as root on Debian with apt-get: runs
@@ -19,7 +21,7 @@ import { spawnSync } from 'node:child_process'
 const chromiumPath = '/usr/bin/chromium'
 const pythonPath = '/usr/bin/python3'
 /** executables are the other peers: Debian package name -> the path the tests run. */
-const executables = { nginx: '/usr/sbin/nginx', tinyproxy: '/usr/bin/tinyproxy', haproxy: '/usr/sbin/haproxy', openssl: '/usr/bin/openssl' }
+const executables = { nginx: '/usr/sbin/nginx', tinyproxy: '/usr/bin/tinyproxy', haproxy: '/usr/sbin/haproxy', openssl: '/usr/bin/openssl', 'redis-server': '/usr/bin/redis-server', 'nats-server': '/usr/sbin/nats-server' }
 
 /** executable: true when `path` is an executable file. */
 function executable(path) {
@@ -71,7 +73,7 @@ function run(command, args) {
 function fail(packages, why) {
   console.error(`peers: the tests need ${packages.join(' and ')}, which ${packages.length > 1 ? 'are' : 'is'} not installed, and ${why}.`)
   console.error(`peers: install ${packages.length > 1 ? 'them' : 'it'} with: sudo apt-get install -y ${packages.join(' ')}`)
-  console.error('peers: (on a system other than Debian: the tests need Chromium at /usr/bin/chromium, the Python package websockets importable by /usr/bin/python3, nginx at /usr/sbin/nginx, tinyproxy at /usr/bin/tinyproxy, haproxy at /usr/sbin/haproxy and openssl at /usr/bin/openssl)')
+  console.error('peers: (on a system other than Debian: the tests need Chromium at /usr/bin/chromium, the Python package websockets importable by /usr/bin/python3, nginx at /usr/sbin/nginx, tinyproxy at /usr/bin/tinyproxy, haproxy at /usr/sbin/haproxy, openssl at /usr/bin/openssl, redis-server at /usr/bin/redis-server and nats-server at /usr/sbin/nats-server)')
   process.exit(1)
 }
 

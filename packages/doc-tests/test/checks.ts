@@ -1,7 +1,7 @@
 // The checks a runnable block names in its marker (`<!-- doc-test: run NAME -->`): what the
 // block's text promises, verified against a real peer. Each runs the block with runSnippet and
 // stops it at the end.
-import { echoServer, plainGet, wsEcho } from './peers.js'
+import { echoServer, plainGet, redisServer, wsEcho } from './peers.js'
 import { runSnippet } from './run-snippet.js'
 
 /**
@@ -102,6 +102,12 @@ export const checks: Record<string, Check> = {
     const server = await echoServer()
     t.teardown(() => server.close())
     await checkOutput(t, file, code, [server.url])
+  },
+  /** A program that talks to Redis: given the URL of a redis-server of its own as its argument, it exits 0 and prints what its comments say. */
+  'redis-client': async (t, file, code) => {
+    const redis = await redisServer()
+    t.teardown(() => redis.close())
+    await checkOutput(t, file, code, [redis.url])
   },
   /** An echo server: survives a plain GET /, echoes the ws client's messages. */
   'echo-server': (t, file) => checkServer(t, file, false),

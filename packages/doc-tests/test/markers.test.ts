@@ -14,7 +14,7 @@ const blocks = allBlocks()
 
 t.test('the documents include the root README, every package README and the guide', async (t) => {
   const found = documents()
-  for (const document of ['README.md', 'docs/guide.md', 'bench/README.md', 'packages/ws-core/README.md', 'packages/ws-util/README.md', 'packages/ws-flate/README.md', 'packages/conformance/README.md', 'packages/packaging/README.md', 'packages/doc-tests/README.md']) {
+  for (const document of ['README.md', 'docs/guide.md', 'bench/README.md', 'packages/ws-core/README.md', 'packages/ws-util/README.md', 'packages/ws-flate/README.md', 'packages/ws-fanout/README.md', 'packages/conformance/README.md', 'packages/packaging/README.md', 'packages/doc-tests/README.md']) {
     t.ok(found.includes(document), document)
   }
   t.notOk(found.some((document) => document.includes('node_modules')), 'nothing installed')

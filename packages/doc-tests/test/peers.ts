@@ -1,8 +1,9 @@
 // The real peers the runnable blocks are checked with, on loopback: a plain HTTP client on a
 // raw `net` socket (what a browser's or a health check's `GET /` looks like to a WebSocket
-// server), the `ws` client, and a `ws` echo server for client blocks to dial.
+// server), the `ws` client, a `ws` echo server for client blocks to dial, and redis-server.
 import { once } from 'node:events'
-import { connect, type Socket } from 'node:net'
+import { spawn } from 'node:child_process'
+import { connect, createServer, type Socket } from 'node:net'
 import WebSocket, { WebSocketServer } from 'ws'
 
 /** Each peer operation gives up after this long, so a hung block fails instead of hanging the run. */
@@ -91,6 +92,43 @@ export async function echoServer(): Promise<{ url: string; close(): Promise<void
     close: async () => {
       for (const client of server.clients) client.terminate()
       await new Promise((resolve) => server.close(resolve))
+    },
+  }
+}
+
+/**
+ * redisServer starts Debian's redis-server (installed by scripts/peers.mjs) on 127.0.0.1 and a
+ * free port, without persistence, for blocks that talk to Redis (ws-fanout); `close` kills it.
+ */
+export async function redisServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const probe = createServer().listen(0, '127.0.0.1')
+  await once(probe, 'listening')
+  const { port } = probe.address() as { port: number }
+  await new Promise((resolve) => probe.close(resolve))
+  const child = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start within ${peerTimeoutMs} ms: ${output}`)), peerTimeoutMs)
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+      if (/Ready to accept connections/.test(output)) {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`redis-server exited with ${code}: ${output}`))
+    })
+  })
+  child.removeAllListeners('exit')
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = once(child, 'exit')
+      child.kill('SIGKILL')
+      await exited
     },
   }
 }

@@ -1,6 +1,6 @@
-// The tarball consumer test: build ws-core, ws-util and ws-flate, `pnpm pack` them, install the
-// three tarballs (and fflate, from the registry) into a scratch npm project outside the
-// workspace, type-check a TypeScript echo server against them under the strictest settings a
+// The tarball consumer test: build ws-core, ws-util, ws-flate and ws-fanout, `pnpm pack` them,
+// install the four tarballs (and fflate and @redis/client, from the registry) into a scratch npm
+// project outside the workspace, type-check a TypeScript echo server and a fan-out node against them under the strictest settings a
 // user may have (exactOptionalPropertyTypes, skipLibCheck false), compile it, run it under plain
 // `node` and talk to it with the `ws` client on loopback. Then require() the packages from
 // CommonJS (require(esm), Node >= 20.19) and dry-run `npm publish` on each tarball.
@@ -15,7 +15,7 @@ import t from 'tap'
 import WebSocket from 'ws'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
-const packages = ['ws-core', 'ws-util', 'ws-flate'] as const
+const packages = ['ws-core', 'ws-util', 'ws-flate', 'ws-fanout'] as const
 const tsc = join(root, 'node_modules/typescript/bin/tsc')
 
 interface Run {
@@ -114,17 +114,37 @@ server.listen(0, '127.0.0.1', () => {
 process.on('SIGTERM', () => server.close(() => process.exit(0)))
 `
 
+// ws-fanout's types as a node uses them (compiled, not run: it would need a Redis).
+const fanoutSource = `import { Fanout, type Subscriber } from '@ws-toolkit/ws-fanout'
+import { RedisTransport } from '@ws-toolkit/ws-fanout/redis'
+import { BatchWriter } from '@ws-toolkit/ws-util'
+import type { Socket } from 'node:net'
+
+export async function node(url: string, socket: Socket): Promise<Fanout> {
+  const fanout = new Fanout({ transport: await RedisTransport.connect({ url, sharded: true }), slow: 1013 })
+  const subscriber: Subscriber = { target: new BatchWriter(socket, { side: 'server' }), deflate: null, close: () => socket.destroy() }
+  await fanout.subscribe('room', subscriber)
+  const taken: boolean = await fanout.publish('room', 'hello')
+  if (!taken) console.log(fanout.stats.publishFailed)
+  return fanout
+}
+`
+
 const requireSource = `'use strict'
 const core = require('@ws-toolkit/ws-core')
 const util = require('@ws-toolkit/ws-util')
 const flate = require('@ws-toolkit/ws-flate')
 const zlib = require('@ws-toolkit/ws-flate/zlib')
+const fanout = require('@ws-toolkit/ws-fanout')
+const redis = require('@ws-toolkit/ws-fanout/redis')
 console.log(JSON.stringify({
   Upgrader: typeof core.Upgrader,
   acceptSocket: typeof util.acceptSocket,
   BatchWriter: typeof util.BatchWriter,
   PerMessageDeflate: typeof flate.PerMessageDeflate,
   zlibEngine: typeof zlib.zlibEngine,
+  Fanout: typeof fanout.Fanout,
+  RedisTransport: typeof redis.RedisTransport,
   version: require('@ws-toolkit/ws-core/package.json').version,
 }))
 `
@@ -217,6 +237,7 @@ t.test('each tarball holds dist, types, LICENSE and a package.json without works
 
 t.test('a TypeScript consumer installs the tarballs with npm, type-checks, compiles and echoes', async (t) => {
   const flate = await readJson(join(root, 'packages/ws-flate/package.json'))
+  const fanout = await readJson(join(root, 'packages/ws-fanout/package.json'))
   const typesNode = await readJson(join(root, 'node_modules/@types/node/package.json'))
   const consumer = join(scratch, 'consumer')
   await mkdir(join(consumer, 'src'), { recursive: true })
@@ -229,6 +250,8 @@ t.test('a TypeScript consumer installs the tarballs with npm, type-checks, compi
       '@ws-toolkit/ws-core': `file:${tarballs['ws-core']}`,
       '@ws-toolkit/ws-util': `file:${tarballs['ws-util']}`,
       '@ws-toolkit/ws-flate': `file:${tarballs['ws-flate']}`,
+      '@ws-toolkit/ws-fanout': `file:${tarballs['ws-fanout']}`,
+      '@redis/client': fanout.devDependencies['@redis/client'],
       fflate: flate.dependencies.fflate,
     },
     devDependencies: { '@types/node': typesNode.version },
@@ -248,6 +271,7 @@ t.test('a TypeScript consumer installs the tarballs with npm, type-checks, compi
     include: ['src'],
   }, null, 2))
   await writeFile(join(consumer, 'src/server.ts'), serverSource)
+  await writeFile(join(consumer, 'src/fanout.ts'), fanoutSource)
   await writeFile(join(consumer, 'require.cjs'), requireSource)
 
   await mustRun('npm', ['install', '--no-audit', '--no-fund'], consumer)
@@ -318,7 +342,7 @@ t.test('a TypeScript consumer installs the tarballs with npm, type-checks, compi
     const required = await run(process.execPath, ['require.cjs'], consumer)
     t.equal(required.code, 0, 'require.cjs ran', { stderr: required.stderr })
     t.same(JSON.parse(required.stdout), {
-      Upgrader: 'function', acceptSocket: 'function', BatchWriter: 'function', PerMessageDeflate: 'function', zlibEngine: 'object', version: '0.1.0',
+      Upgrader: 'function', acceptSocket: 'function', BatchWriter: 'function', PerMessageDeflate: 'function', zlibEngine: 'object', Fanout: 'function', RedisTransport: 'function', version: '0.1.0',
     })
   })
 })

@@ -1,0 +1,296 @@
+import { randomBytes } from 'node:crypto'
+import { isValidUtf8 } from '@ws-toolkit/ws-core'
+import { defaultEngine } from '@ws-toolkit/ws-flate'
+import { decodeEnvelope, encodeEnvelope, encodeOrigin } from './envelope.js'
+import { type CompressionOptions, MessageFrames, SharedDeflaters } from './message-frames.js'
+import { SequenceTracker } from './sequence-tracker.js'
+import type { SlowPolicy, Subscriber } from './subscriber.js'
+import type { FanoutTransport } from './transport.js'
+
+/** FanoutOptions configures a {@link Fanout}; only `transport` is required. */
+export interface FanoutOptions {
+  /** transport is the broker (see {@link FanoutTransport}). The caller owns it and closes it. */
+  transport: FanoutTransport
+  /**
+   * name starts this Fanout's id, which a random part makes unique per process run (so that a
+   * restarted node's sequence numbers are not taken for duplicates): 1 to 200 bytes of UTF-8.
+   * Default `'node'`.
+   */
+  name?: string | undefined
+  /** channelPrefix goes before each topic to name its broker channel. Default `'ws-fanout:'`. */
+  channelPrefix?: string | undefined
+  /** A subscriber whose target has more than this many bytes waiting is slow (see `slow`). Default 1 MiB. */
+  maxBuffered?: number | undefined
+  /** slow is what happens to a slow subscriber ({@link SlowPolicy}). Default `'skip'`. */
+  slow?: SlowPolicy | undefined
+  /** onSlow is told of each slow subscriber, before the policy is applied: log it, count it per topic. */
+  onSlow?: ((subscriber: Subscriber, topic: string) => void) | undefined
+  /**
+   * compression: how frames for subscribers that agreed permessage-deflate without server
+   * context takeover are compressed (RFC 7692 §7.1.1.1), or `false` to send every frame
+   * uncompressed. Default `{ engine: defaultEngine() }`, threshold 128 bytes.
+   */
+  compression?: CompressionOptions | false | undefined
+  /**
+   * The largest message, in bytes, published or accepted from the broker (a larger one is a
+   * RangeError to publish, and dropped and counted as malformed when received). Default 16 MiB.
+   */
+  maxMessageSize?: number | undefined
+  /** How many origin and topic pairs the loss and duplicate tracking remembers. Default 65,536. */
+  trackerCapacity?: number | undefined
+  /** onError is told of what the transport could not do: a publish refused, an unsubscribe failed. Default: nothing. */
+  onError?: ((error: unknown) => void) | undefined
+}
+
+/** FanoutStats counts what a {@link Fanout} did since it was made. Read it at any time. */
+export interface FanoutStats {
+  /** published counts the messages the broker took from this node. */
+  published: number
+  /** publishFailed counts the messages the broker could not take (away, or refused): delivered locally, lost for the other nodes. */
+  publishFailed: number
+  /** received counts the messages that came from the broker from other nodes and were delivered locally. */
+  received: number
+  /** delivered counts the frames written to local subscribers. */
+  delivered: number
+  /** framesBuilt counts the frames compiled: at most one per message and variant, whatever the number of subscribers. */
+  framesBuilt: number
+  /** skipped counts the deliveries left out because the subscriber was slow (the `'skip'` policy). */
+  skipped: number
+  /** closed counts the subscribers closed because they were slow (the `1008` and `1013` policies). */
+  closed: number
+  /** lost counts the messages from other nodes that never arrived, seen from sequence gaps (pub/sub is at most once). */
+  lost: number
+  /** duplicates counts the messages dropped because they had been seen. */
+  duplicates: number
+  /** malformed counts the broker messages dropped because they were not envelopes or were too large. */
+  malformed: number
+}
+
+/** A topic with local subscribers. */
+interface Topic {
+  readonly members: Set<Subscriber>
+  /** Settles when the broker subscription is made. */
+  readonly ready: Promise<void>
+}
+
+const encoder = new TextEncoder()
+
+/**
+ * Fanout delivers messages published on topics to the local subscribers of every node that
+ * shares a broker: a publish goes to the broker once; each node gets it once, compiles its
+ * frame once (RFC 6455 §5.2; compressed once per window size for subscribers whose agreement
+ * keeps no server context, RFC 7692 §7.1.1.1) and writes those same bytes to each local
+ * subscriber of the topic. The publishing node delivers to its own subscribers at once, not
+ * through the broker (its own copy coming back is dropped). Per publisher and topic the order
+ * is kept; every message carries a sequence number, so that what the broker lost while a node
+ * or the broker was away is counted ({@link FanoutStats.lost}), never silent. No timer, no
+ * registry beyond the topics' member sets.
+ */
+export class Fanout {
+  /** id names this Fanout in its envelopes: `name` and a random part, unique per process run. */
+  readonly id: string
+  /** stats counts what this Fanout did. */
+  readonly stats: FanoutStats = { published: 0, publishFailed: 0, received: 0, delivered: 0, framesBuilt: 0, skipped: 0, closed: 0, lost: 0, duplicates: 0, malformed: 0 }
+  private readonly origin: Uint8Array
+  private readonly transport: FanoutTransport
+  private readonly prefix: string
+  private readonly maxBuffered: number
+  private readonly slow: SlowPolicy
+  private readonly onSlow: ((subscriber: Subscriber, topic: string) => void) | undefined
+  private readonly onError: (error: unknown) => void
+  private readonly maxMessageSize: number
+  private readonly deflaters: SharedDeflaters | null
+  private readonly tracker: SequenceTracker
+  private readonly topics = new Map<string, Topic>()
+  private readonly memberships = new Map<Subscriber, Set<string>>()
+  /** The last sequence number this node used per topic. */
+  private readonly sequences = new Map<string, number>()
+  /** Per channel, the last broker operation (subscribe or unsubscribe), so that they run in order. */
+  private readonly pending = new Map<string, Promise<void>>()
+
+  /** new Fanout(options) checks the options (a RangeError for a bad one); nothing is sent until a subscribe or publish. */
+  constructor(options: FanoutOptions) {
+    const { transport, name = 'node', channelPrefix = 'ws-fanout:', maxBuffered = 1024 * 1024, slow = 'skip', maxMessageSize = 16 * 1024 * 1024 } = options
+    if (slow !== 'skip' && slow !== 1008 && slow !== 1013) throw new RangeError(`slow must be 'skip', 1008 or 1013, not ${String(slow)}`)
+    if (!(maxBuffered >= 0)) throw new RangeError(`invalid maxBuffered ${maxBuffered}`)
+    if (!Number.isSafeInteger(maxMessageSize) || maxMessageSize < 0) throw new RangeError(`invalid maxMessageSize ${maxMessageSize}`)
+    if (encoder.encode(name).length > 200) throw new RangeError('name is at most 200 bytes')
+    this.id = `${name}:${randomBytes(8).toString('hex')}`
+    this.origin = encodeOrigin(this.id)
+    this.transport = transport
+    this.prefix = channelPrefix
+    this.maxBuffered = maxBuffered
+    this.slow = slow
+    this.onSlow = options.onSlow
+    this.onError = options.onError ?? (() => {})
+    this.maxMessageSize = maxMessageSize
+    this.deflaters = options.compression === false ? null : new SharedDeflaters(options.compression ?? { engine: defaultEngine() })
+    this.tracker = new SequenceTracker(options.trackerCapacity)
+  }
+
+  /**
+   * subscribe adds `subscriber` to `topic`'s local members; the first member makes the node
+   * subscribe to the topic's channel. Resolves once the broker has confirmed (at once for a
+   * topic already subscribed). The subscriber receives the messages delivered after the call,
+   * including those published before the broker confirmed that reach it from this node. If the
+   * broker refuses, the topic's members are dropped and the promise rejects. Under the close
+   * policies a subscriber without `close` is a TypeError.
+   */
+  subscribe(topic: string, subscriber: Subscriber): Promise<void> {
+    if (this.slow !== 'skip' && typeof subscriber.close !== 'function') throw new TypeError(`the slow policy ${this.slow} closes subscribers: this one has no close`)
+    let entry = this.topics.get(topic)
+    if (entry === undefined) {
+      const channel = this.prefix + topic
+      const ready = this.queue(channel, () => this.transport.subscribe(channel, (message) => this.receive(topic, message)))
+      const made: Topic = { members: new Set(), ready }
+      ready.catch(() => {
+        if (this.topics.get(topic) !== made) return
+        for (const member of made.members) this.leave(member, topic)
+        this.topics.delete(topic)
+      })
+      this.topics.set(topic, (entry = made))
+    }
+    entry.members.add(subscriber)
+    let topics = this.memberships.get(subscriber)
+    if (topics === undefined) this.memberships.set(subscriber, (topics = new Set()))
+    topics.add(topic)
+    return entry.ready
+  }
+
+  /** unsubscribe takes `subscriber` out of `topic`; the last one out makes the node unsubscribe from the channel. False if it was not in. */
+  unsubscribe(topic: string, subscriber: Subscriber): boolean {
+    const entry = this.topics.get(topic)
+    if (entry === undefined || !entry.members.delete(subscriber)) return false
+    this.leave(subscriber, topic)
+    if (entry.members.size === 0) this.dropTopic(topic)
+    return true
+  }
+
+  /** unsubscribeAll takes `subscriber` out of every topic (call it when its connection closes); returns how many. */
+  unsubscribeAll(subscriber: Subscriber): number {
+    const topics = this.memberships.get(subscriber)
+    if (topics === undefined) return 0
+    let count = 0
+    for (const topic of [...topics]) if (this.unsubscribe(topic, subscriber)) count++
+    return count
+  }
+
+  /** members is how many local subscribers `topic` has. */
+  members(topic: string): number {
+    return this.topics.get(topic)?.members.size ?? 0
+  }
+
+  /**
+   * publish sends `message` to every subscriber of `topic` on every node: to this node's at
+   * once, to the others through the broker. A string is a text message (RFC 6455 §5.6); bytes
+   * are binary unless `binary` is false, and then must be valid UTF-8 (a TypeError otherwise,
+   * §8.1). `message` is copied before publish returns. Resolves true once the broker has taken
+   * it, false if it could not (counted in {@link FanoutStats.publishFailed}, the error given
+   * to `onError`); never rejects. Larger than `maxMessageSize` is a RangeError.
+   */
+  publish(topic: string, message: string | Uint8Array, binary = typeof message !== 'string'): Promise<boolean> {
+    const payload = typeof message === 'string' ? encoder.encode(message) : message
+    if (payload.length > this.maxMessageSize) throw new RangeError(`a message of ${payload.length} bytes is over maxMessageSize (${this.maxMessageSize})`)
+    if (!binary && typeof message !== 'string' && !isValidUtf8(payload)) throw new TypeError('a text message must be valid UTF-8 (RFC 6455 §8.1)')
+    const sequence = (this.sequences.get(topic) ?? 0) + 1
+    this.sequences.set(topic, sequence)
+    const envelope = encodeEnvelope(this.origin, sequence, binary, payload)
+    this.deliver(topic, binary, payload)
+    return this.transport.publish(this.prefix + topic, envelope).then(
+      () => {
+        this.stats.published++
+        return true
+      },
+      (error: unknown) => {
+        this.stats.publishFailed++
+        this.onError(error)
+        return false
+      },
+    )
+  }
+
+  /**
+   * close takes every subscriber out of every topic and unsubscribes the node from their
+   * channels; resolves when the broker has been told. The transport stays open (its owner
+   * closes it).
+   */
+  async close(): Promise<void> {
+    for (const topic of [...this.topics.keys()]) {
+      for (const member of this.topics.get(topic)!.members) this.leave(member, topic)
+      this.dropTopic(topic)
+    }
+    await Promise.all([...this.pending.values()].map((operation) => operation.catch(() => {})))
+  }
+
+  /** receive handles one message from the broker on `topic`'s channel. */
+  private receive(topic: string, message: Uint8Array): void {
+    const envelope = decodeEnvelope(message)
+    if (envelope === null || envelope.payload.length > this.maxMessageSize || (!envelope.binary && !isValidUtf8(envelope.payload))) {
+      this.stats.malformed++
+      return
+    }
+    if (envelope.origin === this.id) return // this node's own, delivered when published
+    const verdict = this.tracker.see(envelope.origin, topic, envelope.sequence)
+    this.stats.lost = this.tracker.lost
+    if (verdict === 'duplicate') {
+      this.stats.duplicates = this.tracker.duplicates
+      return
+    }
+    this.stats.received++
+    this.deliver(topic, envelope.binary, envelope.payload)
+  }
+
+  /** deliver writes the message's frames, built once each, to every local subscriber of `topic`. */
+  private deliver(topic: string, binary: boolean, payload: Uint8Array): void {
+    const entry = this.topics.get(topic)
+    if (entry === undefined) return
+    const frames = new MessageFrames(binary, payload, this.deflaters)
+    for (const subscriber of entry.members) {
+      if (subscriber.target.writableLength > this.maxBuffered) {
+        this.slowSubscriber(subscriber, topic)
+        continue
+      }
+      subscriber.target.write(frames.for(subscriber.deflate))
+      this.stats.delivered++
+    }
+    this.stats.framesBuilt += frames.built
+  }
+
+  private slowSubscriber(subscriber: Subscriber, topic: string): void {
+    this.onSlow?.(subscriber, topic)
+    if (this.slow === 'skip') {
+      this.stats.skipped++
+      return
+    }
+    this.stats.closed++
+    this.unsubscribeAll(subscriber)
+    subscriber.close!(this.slow, this.slow === 1008 ? 'too slow to keep up' : 'too slow, try again later')
+  }
+
+  /** leave forgets that `subscriber` is in `topic` (its membership only). */
+  private leave(subscriber: Subscriber, topic: string): void {
+    const topics = this.memberships.get(subscriber)! // a member of a topic has the topic in its memberships
+    topics.delete(topic)
+    if (topics.size === 0) this.memberships.delete(subscriber)
+  }
+
+  /** dropTopic forgets `topic` and unsubscribes from its channel, after any subscription in progress. */
+  private dropTopic(topic: string): void {
+    this.topics.delete(topic)
+    this.tracker.forget(topic) // what is published while no one here listens is not lost
+    const channel = this.prefix + topic
+    this.queue(channel, () => this.transport.unsubscribe(channel)).catch(this.onError)
+  }
+
+  /** queue runs `operation` on `channel` after the one before it has settled, and returns its promise. */
+  private queue(channel: string, operation: () => Promise<void>): Promise<void> {
+    const before = this.pending.get(channel)
+    const run = before === undefined ? operation() : before.then(operation, operation)
+    this.pending.set(channel, run)
+    const settled = () => {
+      if (this.pending.get(channel) === run) this.pending.delete(channel)
+    }
+    run.then(settled, settled)
+    return run
+  }
+}
