@@ -50,17 +50,15 @@ const connections = new ConnectionSet()
 
 /** Whether Redis is known to be away: one line when an outage starts, one when publishing works again. */
 let redisAway = false
-/** Whether the first connection to Redis was made. */
-let connected = false
 /** redisTrouble is told of every Redis error (the transport's, a publish refused) and says the first of an outage. */
 function redisTrouble(error: unknown): void {
   if (redisAway) return
   redisAway = true
   const why = (error as Error).message
-  console.log(connected ? `redis: ${why}; reconnecting (what is published meanwhile is lost between the nodes, and counted)` : `redis: waiting for ${redisUrl} (${why})`)
+  console.log(`redis: ${why}; reconnecting (what is published meanwhile is lost between the nodes, and counted)`)
 }
 
-// The node serves nobody until Redis is there: @redis/client retries the first connection too.
+// The node serves nobody without Redis: the first connection is tried once, and a failure ends it.
 let transport: RedisTransport
 try {
   transport = await RedisTransport.connect({ url: redisUrl, onError: redisTrouble })
@@ -68,7 +66,6 @@ try {
   console.error(`cannot connect to Redis at ${redisUrl}: ${(error as Error).message}`)
   process.exit(1)
 }
-connected = true
 redisAway = false
 
 // ws-flate's default engine (node:zlib on Node.js) both for the clients' messages and for the
