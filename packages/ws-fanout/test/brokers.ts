@@ -80,10 +80,10 @@ async function broker(t: Teardown, scheme: string, start: (port: number) => Prom
   }
 }
 
-/** startRedis starts redis-server on 127.0.0.1, a port of its own, without persistence. */
-export function startRedis(t: Teardown): Promise<Broker> {
+/** startRedis starts redis-server on 127.0.0.1, a port of its own, without persistence, with `extra` arguments. */
+export function startRedis(t: Teardown, extra: string[] = []): Promise<Broker> {
   return broker(t, 'redis', (port) =>
-    launch('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', '/tmp'], /Ready to accept connections/))
+    launch('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', '/tmp', ...extra], /Ready to accept connections/))
 }
 
 /** startNats starts nats-server on 127.0.0.1, a port of its own, with the configuration file `config` if given. */
