@@ -38,7 +38,10 @@ export interface FanoutOptions {
   maxMessageSize?: number | undefined
   /** How many origin and topic pairs the loss and duplicate tracking remembers. Default 65,536. */
   trackerCapacity?: number | undefined
-  /** onError is told of what the transport could not do: a publish refused, an unsubscribe failed. Default: nothing. */
+  /**
+   * onError is told of what the transport could not do (a publish refused, an unsubscribe
+   * failed) and of what a subscriber threw while being delivered to. Default: nothing.
+   */
   onError?: ((error: unknown) => void) | undefined
 }
 
@@ -64,6 +67,8 @@ export interface FanoutStats {
   duplicates: number
   /** malformed counts the broker messages dropped because they were not envelopes or were too large. */
   malformed: number
+  /** failed counts the deliveries that threw (a target's write, a subscriber's close, onSlow): the error went to `onError`, the other subscribers were served. */
+  failed: number
 }
 
 /** A topic with local subscribers. */
@@ -83,14 +88,17 @@ const encoder = new TextEncoder()
  * subscriber of the topic. The publishing node delivers to its own subscribers at once, not
  * through the broker (its own copy coming back is dropped). Per publisher and topic the order
  * is kept; every message carries a sequence number, so that what the broker lost while a node
- * or the broker was away is counted ({@link FanoutStats.lost}), never silent. No timer, no
- * registry beyond the topics' member sets.
+ * or the broker was away is counted ({@link FanoutStats.lost}), never silent. No timer; it
+ * holds the topics' member sets, one sequence number per topic it published on, and the loss
+ * tracker's numbers. A transport serves one Fanout. Whoever can publish on the broker is
+ * trusted: a forged envelope can silence a node's messages on a topic (protect the broker with
+ * its ACLs).
  */
 export class Fanout {
   /** id names this Fanout in its envelopes: `name` and a random part, unique per process run. */
   readonly id: string
   /** stats counts what this Fanout did. */
-  readonly stats: FanoutStats = { published: 0, publishFailed: 0, received: 0, delivered: 0, framesBuilt: 0, skipped: 0, closed: 0, lost: 0, duplicates: 0, malformed: 0 }
+  readonly stats: FanoutStats = { published: 0, publishFailed: 0, received: 0, delivered: 0, framesBuilt: 0, skipped: 0, closed: 0, lost: 0, duplicates: 0, malformed: 0, failed: 0 }
   private readonly origin: Uint8Array
   private readonly transport: FanoutTransport
   private readonly prefix: string
@@ -107,6 +115,9 @@ export class Fanout {
   private readonly sequences = new Map<string, number>()
   /** Per channel, the last broker operation (subscribe or unsubscribe), so that they run in order. */
   private readonly pending = new Map<string, Promise<void>>()
+  /** A delivery is running: messages published from inside it (a subscriber's write or close, onSlow) wait in the backlog. */
+  private delivering = false
+  private readonly backlog: { topic: string; binary: boolean; payload: Uint8Array }[] = []
 
   /** new Fanout(options) checks the options (a RangeError for a bad one); nothing is sent until a subscribe or publish. */
   constructor(options: FanoutOptions) {
@@ -141,8 +152,14 @@ export class Fanout {
     let entry = this.topics.get(topic)
     if (entry === undefined) {
       const channel = this.prefix + topic
-      const ready = this.queue(channel, () => this.transport.subscribe(channel, (message) => this.receive(topic, message)))
-      const made: Topic = { members: new Set(), ready }
+      const members = new Set<Subscriber>()
+      // Messages still in flight for an earlier subscription of the topic are not this one's.
+      const listener = (message: Uint8Array) => {
+        if (this.topics.get(topic)?.members === members) this.receive(topic, message)
+      }
+      this.tracker.forget(topic)
+      const ready = this.queue(channel, () => this.transport.subscribe(channel, listener))
+      const made: Topic = { members, ready }
       ready.catch(() => {
         if (this.topics.get(topic) !== made) return
         for (const member of made.members) this.leave(member, topic)
@@ -195,8 +212,16 @@ export class Fanout {
     const sequence = (this.sequences.get(topic) ?? 0) + 1
     this.sequences.set(topic, sequence)
     const envelope = encodeEnvelope(this.origin, sequence, binary, payload)
-    this.deliver(topic, binary, payload)
-    return this.transport.publish(this.prefix + topic, envelope).then(
+    // To the broker first: a message published from inside this delivery (a subscriber's
+    // close announcing it) is numbered after this one and must reach the broker after it.
+    let sent: Promise<void>
+    try {
+      sent = this.transport.publish(this.prefix + topic, envelope)
+    } catch (error) {
+      sent = Promise.reject(error)
+    }
+    this.deliver(topic, binary, envelope.subarray(envelope.length - payload.length), false)
+    return sent.then(
       () => {
         this.stats.published++
         return true
@@ -210,20 +235,20 @@ export class Fanout {
   }
 
   /**
-   * close takes every subscriber out of every topic and unsubscribes the node from their
-   * channels; resolves when the broker has been told. The transport stays open (its owner
-   * closes it).
+   * close takes every subscriber out of every topic and sends the broker the unsubscribes of
+   * their channels, without waiting for its answers (the broker may be away; a failure goes to
+   * `onError`). The transport stays open: its owner closes it.
    */
   async close(): Promise<void> {
     for (const topic of [...this.topics.keys()]) {
       for (const member of this.topics.get(topic)!.members) this.leave(member, topic)
       this.dropTopic(topic)
     }
-    await Promise.all([...this.pending.values()].map((operation) => operation.catch(() => {})))
   }
 
   /** receive handles one message from the broker on `topic`'s channel. */
   private receive(topic: string, message: Uint8Array): void {
+    // Called only while the topic has local members (see subscribe).
     const envelope = decodeEnvelope(message)
     if (envelope === null || envelope.payload.length > this.maxMessageSize || (!envelope.binary && !isValidUtf8(envelope.payload))) {
       this.stats.malformed++
@@ -237,21 +262,49 @@ export class Fanout {
       return
     }
     this.stats.received++
-    this.deliver(topic, envelope.binary, envelope.payload)
+    this.deliver(topic, envelope.binary, envelope.payload, true)
   }
 
-  /** deliver writes the message's frames, built once each, to every local subscriber of `topic`. */
-  private deliver(topic: string, binary: boolean, payload: Uint8Array): void {
+  /**
+   * deliver writes the message to every local subscriber of `topic`; one published from inside
+   * a delivery waits until it is over (copied first when `borrowed`, a view the transport lends
+   * only during its call), so that every subscriber sees messages in the same order.
+   */
+  private deliver(topic: string, binary: boolean, payload: Uint8Array, borrowed: boolean): void {
+    if (this.delivering) {
+      this.backlog.push({ topic, binary, payload: borrowed ? new Uint8Array(payload) : payload }) // a copy (Buffer.slice would not copy)
+      return
+    }
+    this.delivering = true
+    try {
+      this.deliverNow(topic, binary, payload)
+      for (let i = 0; i < this.backlog.length; i++) {
+        const next = this.backlog[i]!
+        this.deliverNow(next.topic, next.binary, next.payload)
+      }
+    } finally {
+      this.backlog.length = 0
+      this.delivering = false
+    }
+  }
+
+  /** deliverNow writes the message's frames, built once each, to every local subscriber of `topic`. */
+  private deliverNow(topic: string, binary: boolean, payload: Uint8Array): void {
     const entry = this.topics.get(topic)
     if (entry === undefined) return
     const frames = new MessageFrames(binary, payload, this.deflaters)
     for (const subscriber of entry.members) {
-      if (subscriber.target.writableLength > this.maxBuffered) {
-        this.slowSubscriber(subscriber, topic)
-        continue
+      try {
+        if (subscriber.target.writableLength > this.maxBuffered) {
+          this.slowSubscriber(subscriber, topic)
+          continue
+        }
+        subscriber.target.write(frames.for(subscriber.deflate))
+        this.stats.delivered++
+      } catch (error) {
+        this.stats.failed++
+        this.onError(error)
       }
-      subscriber.target.write(frames.for(subscriber.deflate))
-      this.stats.delivered++
     }
     this.stats.framesBuilt += frames.built
   }

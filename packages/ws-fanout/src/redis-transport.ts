@@ -156,8 +156,12 @@ export class RedisTransport implements FanoutTransport {
     await (this.sharded ? this.subscriber.sUnsubscribe(channel) : this.subscriber.unsubscribe(channel))
   }
 
-  /** close closes the connections {@link connect} made (after their pending replies); clients given to the constructor stay open. */
+  /**
+   * close closes the connections {@link connect} made: after their pending replies when they
+   * are up, at once (what waits for Redis fails) when Redis is away. Clients given to the
+   * constructor stay open.
+   */
   async close(): Promise<void> {
-    await Promise.all(this.owned.map((client) => client.close().catch(() => client.destroy())))
+    await Promise.all(this.owned.map((client) => (client.isReady ? client.close().catch(() => client.destroy()) : client.destroy())))
   }
 }

@@ -12,8 +12,8 @@ export type SequenceVerdict =
  * messages lost in the broker (pub/sub is at-most-once: a subscriber away when a message is
  * published never gets it) and duplicates from the next ones. A loss is seen when the next
  * message from the same origin on the same topic arrives; one at the end of a stream is not.
- * It holds at most `capacity` topic and origin pairs: beyond, the oldest pair of the oldest
- * topic is forgotten, and its next message counts as a first one.
+ * It holds at most `capacity` topic and origin pairs: beyond, the least recently seen pair of
+ * the least recently seen topic is forgotten, and its next message counts as a first one.
  */
 export class SequenceTracker {
   /** Per topic, per origin, the last number. */
@@ -39,8 +39,13 @@ export class SequenceTracker {
     }
     if (last === undefined) {
       if (this.pairs >= this.capacity) this.evictOldest()
-      if (origins === undefined) this.topics.set(topic, (origins = new Map()))
+      if (origins === undefined || !this.topics.has(topic)) this.topics.set(topic, (origins = new Map()))
       this.pairs++
+    } else {
+      // Least recently used last: the pair and its topic move to the end of the eviction order.
+      origins!.delete(origin)
+      this.topics.delete(topic)
+      this.topics.set(topic, origins!)
     }
     origins!.set(origin, sequence)
     if (last === undefined || sequence === last + 1) return 'next'

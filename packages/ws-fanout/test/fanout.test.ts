@@ -8,7 +8,7 @@ import t, { type Test } from 'tap'
 import { OpCode, Rsv1 } from '@ws-toolkit/ws-core'
 import { deflateOffer } from '@ws-toolkit/ws-flate'
 import { CloseError, dial, readServerData } from '@ws-toolkit/ws-util'
-import { encodeEnvelope, encodeOrigin, Fanout, type FanoutTransport, type Subscriber } from '../src/index.js'
+import { decodeEnvelope, encodeEnvelope, encodeOrigin, Fanout, type FanoutTransport, type Subscriber } from '../src/index.js'
 import { RedisTransport } from '../src/redis-transport.js'
 import { type Broker, freePort, startRedis } from './brokers.js'
 import { Client, line } from './clients.js'
@@ -170,7 +170,9 @@ t.test('subscriptions follow the members, in order, and close unsubscribes', asy
   await fanout.subscribe('a', two) // settles after the unsubscribe of b
   t.same([await count('a'), await count('b')], [1, 0], 'b had no member left')
   await fanout.close()
-  t.same([await count('a'), fanout.members('a')], [0, 0], 'close unsubscribed the rest')
+  t.equal(fanout.members('a'), 0)
+  while ((await count('a')) > 0) await tick() // close sends the unsubscribes without waiting
+  t.pass('close unsubscribed the rest')
   t.same(written, [], 'nothing was published')
 })
 
@@ -194,9 +196,13 @@ t.test('a broker that refuses: the subscribe rejects and the topic is dropped; a
   t.equal(fanout.unsubscribeAll(member), 0, 'and the member forgotten')
   t.match(fanout.stats, { publishFailed: 1, published: 0 })
   t.match(errors, [{ message: 'away' }])
+  const throwing = new Fanout({ transport: { ...refusing, publish: () => { throw new Error('thrown') } }, onError: (error) => errors.push(error) })
+  t.equal(await throwing.publish('a', 'hi'), false, 'a transport that throws is a refusal too, not an exception')
+  errors.pop()
   fanout.subscribe('b', member).catch(() => {})
   fanout.unsubscribe('b', member)
   await fanout.close()
+  while (errors.length < 2) await tick()
   t.match(errors, [{ message: 'away' }, { message: 'no' }], 'the failed unsubscribe went to onError')
 })
 
@@ -317,4 +323,99 @@ t.test('the transport owns nothing it was given', async (t) => {
 t.test('connect to a Redis that is not there rejects, leaving nothing open', async (t) => {
   const port = await freePort()
   await t.rejects(RedisTransport.connect({ url: `redis://127.0.0.1:${port}` }), { message: /ECONNREFUSED/ }, 'at once, not retried for ever')
+})
+
+/** A transport of the test's own, in this process: it keeps the listeners so that the test can play the broker exactly. */
+function loopback() {
+  const listeners = new Map<string, (message: Uint8Array) => void>()
+  const published: [string, Uint8Array][] = []
+  const transport: FanoutTransport = {
+    publish: async (channel, message) => void published.push([channel, message.slice()]),
+    subscribe: async (channel, listener) => void listeners.set(channel, listener),
+    unsubscribe: async (channel) => void listeners.delete(channel),
+    close: async () => {},
+  }
+  return { transport, listeners, published }
+}
+
+t.test('a message published from inside a delivery: after the one being delivered, everywhere', async (t) => {
+  const { transport, published } = loopback()
+  const fanout = new Fanout({ transport })
+  const seen: string[] = []
+  let announced = false
+  const record = (name: string) => (frame: Uint8Array) => seen.push(`${name}:${Buffer.from(frame.subarray(2)).toString()}`) > 0
+  // The first member announces something the first time it is written to (a close handler would).
+  await fanout.subscribe('room', { target: { write: (frame) => { record('one')(frame); if (!announced) { announced = true; void fanout.publish('room', 'second') } return true }, writableLength: 0 } })
+  await fanout.subscribe('room', { target: { write: record('two'), writableLength: 0 } })
+  await fanout.publish('room', 'first')
+  t.same(seen, ['one:first', 'two:first', 'one:second', 'two:second'], 'every member: first, then second')
+  t.same(published.map(([, envelope]) => [decodeEnvelope(envelope)!.sequence, Buffer.from(decodeEnvelope(envelope)!.payload).toString()]), [[1, 'first'], [2, 'second']], 'the broker got them in their order and numbers too')
+})
+
+t.test('a subscriber that throws does not keep the message from the others', async (t) => {
+  const { transport } = loopback()
+  const errors: unknown[] = []
+  const fanout = new Fanout({ transport, onError: (error) => errors.push(error) })
+  const written: Uint8Array[] = []
+  await fanout.subscribe('room', { target: { write: () => { throw new Error('broken target') }, writableLength: 0 } })
+  await fanout.subscribe('room', { target: { write: (frame) => written.push(frame) > 0, writableLength: 0 } })
+  t.equal(await fanout.publish('room', 'hi'), true)
+  t.equal(written.length, 1, 'the other member got it')
+  t.match(fanout.stats, { failed: 1, delivered: 1 })
+  t.match(errors, [{ message: 'broken target' }])
+})
+
+t.test('messages in flight for a subscription that ended are not counted, and a new one starts afresh', async (t) => {
+  const { transport, listeners } = loopback()
+  const fanout = new Fanout({ transport })
+  const member: Subscriber = { target: { write: () => true, writableLength: 0 } }
+  const origin = encodeOrigin('other:01')
+  await fanout.subscribe('room', member)
+  const first = listeners.get('ws-fanout:room')!
+  first(encodeEnvelope(origin, 1, false, Buffer.from('one')))
+  fanout.unsubscribe('room', member)
+  first(encodeEnvelope(origin, 2, false, Buffer.from('late'))) // the broker had it on its way
+  t.match(fanout.stats, { received: 1, delivered: 1 }, 'the late one is not received')
+  await fanout.subscribe('room', member)
+  first(encodeEnvelope(origin, 3, false, Buffer.from('stale listener')))
+  listeners.get('ws-fanout:room')!(encodeEnvelope(origin, 50, false, Buffer.from('back')))
+  t.match(fanout.stats, { received: 2, delivered: 2, lost: 0, duplicates: 0 }, 'only the new subscription counts, and what was published meanwhile is not lost')
+})
+
+t.test('close while Redis is away: the Fanout and the transport end at once', async (t) => {
+  const own = await startRedis(t)
+  const made = await RedisTransport.connect({ url: own.url })
+  const fanout = new Fanout({ transport: made })
+  await fanout.subscribe('room', { target: { write: () => true, writableLength: 0 } })
+  await own.stop()
+  while (made.ready) await tick()
+  await fanout.close()
+  await made.close()
+  t.equal(made.ready, false)
+  t.pass('closed without waiting for Redis')
+})
+
+t.test('a broker message arriving during a delivery waits its turn, copied', async (t) => {
+  const { transport, listeners } = loopback()
+  const fanout = new Fanout({ transport })
+  const seen: string[] = []
+  let nested = false
+  await fanout.subscribe('room', {
+    target: {
+      write: (frame) => {
+        seen.push(Buffer.from(frame.subarray(2)).toString())
+        if (!nested) {
+          nested = true
+          // A transport that calls its listener synchronously, from inside this write.
+          const lent = Buffer.from(encodeEnvelope(encodeOrigin('other:01'), 1, false, Buffer.from('nested')))
+          listeners.get('ws-fanout:room')!(lent)
+          lent.fill(0) // the transport reuses its buffer after the call
+        }
+        return true
+      },
+      writableLength: 0,
+    },
+  })
+  await fanout.publish('room', 'outer')
+  t.same(seen, ['outer', 'nested'])
 })

@@ -81,9 +81,32 @@ t.test('nats-server killed and started again: the nodes recover, every message r
   t.equal(stats.received + stats.lost, client.last.get('a'), `received ${stats.received}, lost ${stats.lost}: none unaccounted`)
   t.equal(stats.duplicates, 0)
   t.equal(client.received, stats.received)
+  t.ok(a.fanout.stats.publishFailed > 0, `${a.fanout.stats.publishFailed} publishes refused while the connection was down (not buffered without bound)`)
+  t.equal(a.fanout.stats.published + a.fanout.stats.publishFailed, seq, 'every publish either taken or counted')
   await transports[0]!.close()
   t.equal(await a.fanout.publish('room', 'after'), false, 'a publish on a closed connection is refused')
-  t.equal(a.fanout.stats.publishFailed, 1)
+})
+
+t.test('subjects are plain: a wildcard would mix other topics in', async (t) => {
+  const nats = await startNats(t)
+  const transport = await NatsTransport.connect({ servers: `127.0.0.1:${nats.port}` })
+  t.teardown(() => transport.close())
+  const fanout = new Fanout({ transport })
+  const member = { target: { write: () => true, writableLength: 0 } }
+  for (const topic of ['team.>', 'team.*', 'a b', 'a..b']) {
+    await t.rejects(fanout.subscribe(topic, member), TypeError, `subscribe ${JSON.stringify(topic)}`)
+    t.equal(await fanout.publish(topic, 'x'), false, `publish ${JSON.stringify(topic)}`)
+  }
+  t.equal(fanout.members('team.>'), 0)
+})
+
+t.test('closing while nats-server is away ends at once', async (t) => {
+  const nats = await startNats(t)
+  const transport = await NatsTransport.connect({ servers: `127.0.0.1:${nats.port}`, connectionOptions: { reconnectTimeWait: 50 } })
+  await nats.stop()
+  while (transport.up) await tick()
+  await transport.close()
+  t.pass('closed without waiting for the server')
 })
 
 t.test('a connection given to the transport stays the caller\'s', async (t) => {

@@ -46,3 +46,13 @@ t.test('forget: a topic listened to again starts afresh', async (t) => {
   t.equal(tracker.lost, 0)
   t.equal(tracker.see('a', 'other', 3), 'gap', 'the other topic still counts')
 })
+
+t.test('eviction takes the least recently seen pair', async (t) => {
+  const tracker = new SequenceTracker(2)
+  tracker.see('a', 'x', 1)
+  tracker.see('b', 'x', 1)
+  tracker.see('a', 'x', 2) // a is now the most recent
+  tracker.see('c', 'y', 1) // evicts b
+  t.equal(tracker.see('a', 'x', 2), 'duplicate', 'a kept')
+  t.equal(tracker.see('b', 'x', 1), 'next', 'b forgotten')
+})
