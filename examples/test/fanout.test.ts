@@ -26,6 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
+import type { FanoutStats } from '@ws-toolkit/ws-fanout'
 import { nodeWithTsx } from './run-example.js'
 
 const examples = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -36,20 +37,10 @@ const roomSize = clientCount / roomCount
 const waitBoundMs = 60_000
 
 /** What a node answers on GET /stats: ws-fanout's FanoutStats and a few more. */
-interface NodeStats {
+interface NodeStats extends FanoutStats {
   node: string
   members: number
   redisReconnects: number
-  published: number
-  publishFailed: number
-  received: number
-  delivered: number
-  framesBuilt: number
-  skipped: number
-  closed: number
-  lost: number
-  duplicates: number
-  malformed: number
 }
 
 /** The runner as the test drives it: its lines, its commands, its processes. */
