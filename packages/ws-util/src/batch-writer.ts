@@ -31,18 +31,23 @@ export interface BatchWriterOptions {
  * A server sending a payload too large for the buffer writes it without copying, header
  * first, after what was gathered before it; order on the wire is always the order of calls.
  *
- * Bytes passed in are copied before the call returns (except that zero-copy path, where the
- * caller must not change the payload until the socket has taken it, as with `socket.write`),
- * so callers may reuse them at once. The writer borrows its buffer from a pool shared by
- * every writer in the process (`BufferPool`), hands it to the socket, and gives it back when
- * the socket's write callback says the bytes were taken: an idle connection holds no buffer,
- * and on sockets that keep up nothing is allocated per frame. At most two of a writer's
- * buffers wait in its socket; while both do (the socket is backed up) each flush leaves as a
- * copy of exactly its size, so the memory held is what was written; the methods return
- * `false` then, as `socket.write` does, and the caller should wait for the socket's `drain`
- * (nothing is lost). After {@link writeClose} or
- * {@link end}, frames are dropped (RFC 6455 §5.5.1: nothing follows a close).
+ * Payloads passed to `writeMessage`, `writeControl` and `writeFrame` are copied before the call
+ * returns (except that zero-copy path, where the caller must not change the payload until the
+ * socket has taken it, as with `socket.write`), so callers may reuse them at once. Compiled
+ * frames passed to {@link write} are held by reference, as `socket.write` holds them: they
+ * must not change until the socket has taken them. The writer borrows its buffer from a pool
+ * shared by every writer in the process (`BufferPool`), hands it to the socket, and gives it
+ * back when the socket's write callback says the bytes were taken: an idle connection holds
+ * no buffer, and on sockets that keep up nothing is allocated per frame. At most two of a
+ * writer's buffers wait in its socket; while both do (the socket is backed up) each flush
+ * leaves as a copy of exactly its size, so the memory held is what was written; the methods
+ * return `false` then, as `socket.write` does, and the caller should wait for the socket's
+ * `drain` (nothing is lost). After {@link writeClose} or {@link end}, frames are dropped
+ * (RFC 6455 §5.5.1: nothing follows a close).
  */
+/** How many frames {@link BatchWriter.write} holds by reference before it flushes (IOV_MAX on Linux: one writev). */
+const maxHeld = 1024
+
 export class BatchWriter {
   /** socket is where the batched frames are written. */
   readonly socket: Writable
@@ -55,6 +60,15 @@ export class BatchWriter {
   private readonly inFlight: Buffer[] = []
   private active: Buffer | null = null
   private filled = 0
+  /**
+   * Frames from {@link write} held by reference (the caller's bytes), which go out before what
+   * is gathered: the first in `held`, later ones in `heldMore` (made only when a tick holds
+   * several), `heldBytes` in all. A frame is held only while nothing is gathered, so call order
+   * is kept.
+   */
+  private held: Uint8Array | null = null
+  private heldMore: Uint8Array[] | null = null
+  private heldBytes = 0
   private scheduled = false
   private corked = 0
   private ending = false
@@ -158,22 +172,28 @@ export class BatchWriter {
 
   /**
    * write queues bytes that already form whole frames, such as one compiled frame sent to many
-   * sockets (see {@link broadcast}). Small ones are copied; one too large to share the buffer
-   * is written as it is, so it must not change until the socket has taken it.
+   * sockets (see {@link broadcast}), by reference, as `socket.write` does: they must not change
+   * until the socket has taken them. Frames written while nothing else is gathered are held as
+   * they are and go to the socket themselves at the flush, several in one corked write (one
+   * `writev`): a thousand writers sharing one frame borrow no buffer and copy nothing. A frame
+   * that follows gathered frames in the same tick is copied after them, when it fits.
    */
   write(frame: Uint8Array): boolean {
     if (this.masked) throw new RangeError('write() sends bytes as they are: a client must mask every frame (RFC 6455 §5.3)')
     if (this.frameless) return true
-    if (frame.length > this.bufferSize - this.filled) {
-      this.flush()
-      if (frame.length > this.bufferSize) {
-        this.socket.write(frame)
+    if (this.filled > 0) {
+      if (frame.length <= this.bufferSize - this.filled) {
+        const buffer = this.active!
+        buffer.set(frame, this.filled)
+        this.filled += frame.length
         return !this.socket.writableNeedDrain
       }
+      this.flush()
     }
-    const buffer = this.active ?? this.take()
-    buffer.set(frame, this.filled)
-    this.filled += frame.length
+    if (this.held !== null && (this.heldBytes + frame.length > this.bufferSize || this.heldMore?.length === maxHeld - 1)) this.flush()
+    if (this.held === null) this.held = frame
+    else (this.heldMore ??= []).push(frame)
+    this.heldBytes += frame.length
     this.schedule()
     return !this.socket.writableNeedDrain
   }
@@ -193,13 +213,33 @@ export class BatchWriter {
     if (--this.corked === 0) this.flush()
   }
 
-  /** writableLength is how many bytes wait: gathered here and queued in the socket. */
+  /** writableLength is how many bytes wait: gathered or held here, and queued in the socket. */
   get writableLength(): number {
-    return this.filled + this.socket.writableLength
+    return this.filled + this.heldBytes + this.socket.writableLength
   }
 
-  /** flush writes what was gathered now, without waiting for the end of the tick. */
+  /** flush writes what was held and gathered now, without waiting for the end of the tick. */
   flush(): void {
+    const held = this.held
+    if (held === null) return this.flushGathered()
+    const more = this.heldMore
+    this.held = null
+    this.heldMore = null
+    this.heldBytes = 0
+    if (more === null && this.filled === 0) {
+      this.socket.write(held)
+      return
+    }
+    // Several pieces: the socket's cork makes them one writev, without copying them together.
+    this.socket.cork()
+    this.socket.write(held)
+    if (more !== null) for (const frame of more) this.socket.write(frame)
+    this.flushGathered()
+    this.socket.uncork()
+  }
+
+  /** flushGathered writes the buffer's gathered bytes. */
+  private flushGathered(): void {
     const buffer = this.active
     if (buffer === null || this.filled === 0) return
     const filled = this.filled

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { compileFrame, newTextFrame, OpCode, unmaskFrame } from '@ws-toolkit/ws-core'
 import { BatchWriter } from '../src/index.js'
+import { bufferPool } from '../src/buffer-pool.js'
 import { Sink, tick } from './helpers.js'
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
@@ -98,17 +99,112 @@ t.test('a buffer filled to the last byte is written whole', async (t) => {
   t.equal(sink.chunks[0].buffer.byteLength, 256, 'the buffer itself, no view made')
 })
 
-t.test('write() queues compiled frames: small ones copied, large ones by reference', async (t) => {
+t.test('write() after gathered frames: copied after them; one too large for what is left goes by reference', async (t) => {
   const sink = new Sink()
   const writer = new BatchWriter(sink, { side: 'server', bufferSize: 256 })
   const small = compileFrame(newTextFrame('hi'))
-  const large = compileFrame(newTextFrame('x'.repeat(300)))
-  writer.write(small)
+  const large = compileFrame(newTextFrame('x'.repeat(250)))
+  writer.writeMessage(OpCode.Text, Buffer.from('a'))
   writer.write(small)
   t.equal(writer.write(large), true)
   await tick()
-  t.same(sink.copies.map((c) => c.length), [8, 304])
+  t.same(sink.copies.map((c) => c.length), [7, 254])
+  t.equal(hex(sink.copies[0]), '810161' + '81026869', 'the message, then the frame copied after it')
   t.equal(sink.chunks[1].buffer, large.buffer, 'the compiled frame\'s own memory')
+})
+
+t.test('write() alone in its tick: the frame itself goes to the socket, no buffer borrowed', async (t) => {
+  const pool = bufferPool(65536)
+  const idle = pool.idle
+  const frame = compileFrame(newTextFrame('shared'))
+  const sinks = Array.from({ length: 1000 }, () => new Sink())
+  const writers = sinks.map((sink) => new BatchWriter(sink, { side: 'server' }))
+  for (const writer of writers) t.equal(writer.write(frame), true)
+  t.equal(writers[0].writableLength, 8, 'held bytes count as waiting')
+  t.ok(sinks.every((sink) => sink.chunks.length === 0), 'nothing before the tick ends')
+  await tick()
+  t.ok(sinks.every((sink) => sink.chunks.length === 1 && sink.chunks[0].buffer === frame.buffer && sink.chunks[0].byteOffset === frame.byteOffset && sink.chunks[0].length === 8), 'each socket got the shared frame\'s own memory')
+  t.equal(pool.idle, idle, 'no buffer taken from the pool')
+  t.equal(writers[0].writableLength, 0)
+})
+
+/** WritevSink records each batch the stream hands its _writev (a socket's one writev). */
+class WritevSink extends Sink {
+  readonly batches: Buffer[][] = []
+  override _writev(chunks: { chunk: Buffer }[], callback: () => void): void {
+    this.batches.push(chunks.map(({ chunk }) => chunk))
+    for (const { chunk } of chunks) {
+      this.chunks.push(chunk)
+      this.copies.push(Buffer.from(chunk))
+    }
+    callback()
+  }
+}
+
+t.test('held frames and the frames gathered after them leave in one writev, in call order, the held ones not copied', async (t) => {
+  const sink = new WritevSink()
+  const writer = new BatchWriter(sink, { side: 'server' })
+  const frame = compileFrame(newTextFrame('hi'))
+  const other = compileFrame(newTextFrame('yo'))
+  writer.write(frame)
+  writer.write(other)
+  t.equal(writer.writableLength, 8)
+  writer.writeMessage(OpCode.Text, Buffer.from('a'))
+  writer.write(frame) // follows gathered bytes: copied after them
+  writer.writeClose(1000)
+  writer.write(frame)
+  await tick()
+  t.equal(sink.batches.length, 1, 'one writev')
+  const [batch] = sink.batches
+  t.equal(batch.length, 3)
+  t.ok(batch[0].buffer === frame.buffer && batch[1].buffer === other.buffer, 'the held frames themselves')
+  t.equal(hex(sink.bytes()), '81026869' + '8102796f' + '810161' + '81026869' + '880203e8', 'in order; nothing after the close')
+})
+
+t.test('held frames flush early past the buffer size or 1,024 frames; one larger than the buffer goes alone, by reference', async (t) => {
+  const sink = new WritevSink()
+  const writer = new BatchWriter(sink, { side: 'server', bufferSize: 256 })
+  const large = compileFrame(newTextFrame('x'.repeat(300)))
+  const small = compileFrame(newTextFrame('s'))
+  writer.write(large)
+  t.equal(writer.writableLength, 304)
+  writer.write(small)
+  t.equal(sink.chunks.length, 1, 'the large frame went when the next one did not fit with it')
+  t.equal(sink.chunks[0].buffer, large.buffer)
+  writer.writeControl(OpCode.Ping, Buffer.from('p'))
+  writer.write(Buffer.alloc(254))
+  t.equal(sink.batches.length, 1, 'the held frame and the ping, together, when 254 bytes more did not fit after them')
+  await tick()
+  t.same(sink.copies.map((c) => c.length), [304, 3, 3, 254])
+  t.equal(hex(sink.copies[2]), '890170')
+
+  const many = new WritevSink()
+  const counting = new BatchWriter(many, { side: 'server' })
+  for (let i = 0; i < 1025; i++) counting.write(small)
+  t.equal(many.batches.length, 1, 'the 1,025th frame flushed the first 1,024')
+  t.equal(many.batches[0].length, 1024)
+  await tick()
+  t.equal(many.chunks.length, 1025)
+  t.ok(many.chunks.every((c) => c.buffer === small.buffer), 'none copied')
+})
+
+t.test('a held frame waits for uncork, and end() writes it before ending the socket', async (t) => {
+  const sink = new Sink()
+  const writer = new BatchWriter(sink, { side: 'server' })
+  const frame = compileFrame(newTextFrame('c'))
+  writer.cork()
+  writer.write(frame)
+  await tick()
+  t.equal(sink.chunks.length, 0, 'held while corked')
+  writer.uncork()
+  t.equal(sink.chunks.length, 1, 'written by uncork')
+  t.equal(sink.chunks[0].buffer, frame.buffer)
+  writer.write(frame)
+  writer.end()
+  t.equal(sink.chunks.length, 2, 'written by end()')
+  await tick()
+  t.equal(sink.writableEnded, true)
+  t.equal(hex(sink.bytes()), '8101638101' + '63')
 })
 
 t.test('backpressure: false once the socket needs a drain; flush() and end()', async (t) => {
