@@ -23,6 +23,9 @@ export interface BatchWriterOptions {
   compressor?: MessageCompressor | undefined
 }
 
+/** How many frames {@link BatchWriter.write} holds by reference before it flushes (IOV_MAX on Linux: one writev). */
+const maxHeld = 1024
+
 /**
  * BatchWriter coalesces the frames written to it during one tick of the event loop into one
  * socket write (RFC 6455 §5.2 framing): `writeMessage` and `writeControl` copy a frame (header
@@ -45,9 +48,6 @@ export interface BatchWriterOptions {
  * `drain` (nothing is lost). After {@link writeClose} or {@link end}, frames are dropped
  * (RFC 6455 §5.5.1: nothing follows a close).
  */
-/** How many frames {@link BatchWriter.write} holds by reference before it flushes (IOV_MAX on Linux: one writev). */
-const maxHeld = 1024
-
 export class BatchWriter {
   /** socket is where the batched frames are written. */
   readonly socket: Writable
