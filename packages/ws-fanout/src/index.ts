@@ -8,7 +8,7 @@
  *
  * @module @ws-toolkit/ws-fanout
  */
-export { Fanout, type FanoutOptions, type FanoutStats } from './fanout.js'
+export { Fanout, type FanoutOptions, type FanoutStats, maxCoalescedBytes, maxCoalescedMessages } from './fanout.js'
 export type { FanoutTransport } from './transport.js'
 export type { SlowPolicy, Subscriber } from './subscriber.js'
 export { type CompressionOptions, MessageFrames, SharedDeflaters } from './message-frames.js'

@@ -12,6 +12,7 @@ import { decodeEnvelope, encodeEnvelope, encodeOrigin, Fanout, type FanoutTransp
 import { RedisTransport } from '../src/redis-transport.js'
 import { type Broker, freePort, startRedis } from './brokers.js'
 import { Client, line } from './clients.js'
+import { loopback } from './loopback-transport.js'
 import { startNode } from './ws-node.js'
 
 let redis: Broker
@@ -324,19 +325,6 @@ t.test('connect to a Redis that is not there rejects, leaving nothing open', asy
   const port = await freePort()
   await t.rejects(RedisTransport.connect({ url: `redis://127.0.0.1:${port}` }), { message: /ECONNREFUSED/ }, 'at once, not retried for ever')
 })
-
-/** A transport of the test's own, in this process: it keeps the listeners so that the test can play the broker exactly. */
-function loopback() {
-  const listeners = new Map<string, (message: Uint8Array) => void>()
-  const published: [string, Uint8Array][] = []
-  const transport: FanoutTransport = {
-    publish: async (channel, message) => void published.push([channel, message.slice()]),
-    subscribe: async (channel, listener) => void listeners.set(channel, listener),
-    unsubscribe: async (channel) => void listeners.delete(channel),
-    close: async () => {},
-  }
-  return { transport, listeners, published }
-}
 
 t.test('a message published from inside a delivery: after the one being delivered, everywhere', async (t) => {
   const { transport, published } = loopback()
