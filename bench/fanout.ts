@@ -14,6 +14,10 @@
 //   each node subscribes to the room's channel (buffer mode) and, for each message, calls
 //   `client.send(data, { binary: false })` for each open member (ws's README broadcast);
 //   perMessageDeflate with serverNoContextTakeover. A message a client sends is PUBLISHed.
+// - ours-coalesced (SERVERS=...,ours-coalesced, not run by default): ours with the Fanout's
+//   `coalesceMs` window (COALESCE_MS, default 50): the messages of a window go to each member's
+//   BatchWriter together and leave in one writev. It pays off when a window holds several
+//   messages: in `max` (WINDOW of them in flight), not at the steady 2 a second.
 // - floor (SERVERS=...,floor, not run by default): what Node costs, for reference: the raw
 //   payload through Redis, the frame built once (ws-fanout's MessageFrames) and
 //   `socket.write(frame)` to each member's socket: no envelope, no Fanout, no BatchWriter.
@@ -36,7 +40,8 @@
 //
 //   pnpm --filter bench run fanout
 //   ROUNDS=3 RATE=2 MESSAGES=30 COMPRESSED_RATE=1 COMPRESSED_MESSAGES=20 WARMUP=8 WINDOW=4
-//   SIZES=64,1024 SERVERS=ours,ours-socket,ws,floor MODES=plain,deflate CLIENTS=9000
+//   SIZES=64,1024 SERVERS=ours,ours-socket,ws,floor,ours-coalesced MODES=plain,deflate CLIENTS=9000
+//   COALESCE_MS=50
 //   SAMPLE_EVERY=10 IDLE_MS=2000 PART=steady|max|all
 //   PROFILE=ours (each node of that server writes a V8 CPU profile of each measured phase to
 //   bench/results/fanout-prof/SERVER-MODE-SIZE-PHASE-nodeN.cpuprofile)
@@ -59,7 +64,7 @@ import { type ClientCommand, type ClientMessage, type LatencyReport, type OpenRe
 import { machine } from './lib/machine.js'
 import { resultsDir, table, writeResult } from './lib/measure.js'
 
-type ServerKind = 'ours' | 'ours-socket' | 'ws' | 'floor'
+type ServerKind = 'ours' | 'ours-socket' | 'ours-coalesced' | 'ws' | 'floor'
 type Mode = 'plain' | 'deflate'
 
 const room = 'lobby'
@@ -86,11 +91,11 @@ function topicOf(path: string): { topic: string; member: boolean } {
 /**
  * Our node: a Fanout over RedisTransport, members on ws-util, as packages/ws-fanout/test/ws-node.ts:
  * each member's Subscriber target is its BatchWriter, or (`direct`, the `ours-socket` kind) its
- * socket, the BatchWriter left to the reader's own answers.
+ * socket, the BatchWriter left to the reader's own answers; `coalesceMs` for `ours-coalesced`.
  */
-async function serveOurs(url: string, name: string, direct: boolean): Promise<() => NodeUsage> {
+async function serveOurs(url: string, name: string, direct: boolean, coalesceMs: number): Promise<() => NodeUsage> {
   const transport = await RedisTransport.connect({ url })
-  const fanout = new Fanout({ transport, name, channelPrefix })
+  const fanout = new Fanout({ transport, name, channelPrefix, coalesceMs })
   const upgrader = new Upgrader({ negotiate: deflateNegotiator({ serverNoContextTakeover: true, minWindowBits: defaultEngine().minWindowBits }) })
   let members = 0
   const port = await listen(createServer((socket) => {
@@ -211,7 +216,7 @@ async function serveFloor(url: string): Promise<() => NodeUsage> {
 
 /** serveNode runs this (child) process as one node of `kind`, answering the parent's 'usage' requests. */
 async function serveNode(kind: ServerKind, url: string, name: string): Promise<void> {
-  const counts = kind === 'ours' || kind === 'ours-socket' ? await serveOurs(url, name, kind === 'ours-socket') : kind === 'ws' ? await serveWs(url) : await serveFloor(url)
+  const counts = kind === 'ws' ? await serveWs(url) : kind === 'floor' ? await serveFloor(url) : await serveOurs(url, name, kind === 'ours-socket', kind === 'ours-coalesced' ? Number(process.env.COALESCE_MS ?? 50) : 0)
   const session = new Session()
   const post = (method: string) => new Promise<unknown>((resolve, reject) => session.post(method, (error, result) => (error ? reject(error) : resolve(result))))
   process.on('message', (message: 'usage' | { profile: 'start' } | { profile: 'stop'; file: string }) => {
