@@ -31,6 +31,8 @@ const maxHeld = 1024
  * socket write (RFC 6455 §5.2 framing): `writeMessage` and `writeControl` copy a frame (header
  * and payload, masked on the client side with a fresh key) into its buffer, and the buffer
  * goes out once, when the current tick's synchronous work is done, or sooner when it fills.
+ * Compiled frames given to {@link write} go with it uncopied, in the same corked write (one
+ * `writev` on a `net.Socket`).
  * A server sending a payload too large for the buffer writes it without copying, header
  * first, after what was gathered before it; order on the wire is always the order of calls.
  *
@@ -41,7 +43,7 @@ const maxHeld = 1024
  * must not change until the socket has taken them. The writer borrows its buffer from a pool
  * shared by every writer in the process (`BufferPool`), hands it to the socket, and gives it
  * back when the socket's write callback says the bytes were taken: an idle connection holds
- * no buffer, and on sockets that keep up nothing is allocated per frame. At most two of a
+ * no buffer, and on sockets that keep up no buffer is allocated per frame. At most two of a
  * writer's buffers wait in its socket; while both do (the socket is backed up) each flush
  * leaves as a copy of exactly its size, so the memory held is what was written; the methods
  * return `false` then, as `socket.write` does, and the caller should wait for the socket's
@@ -175,8 +177,10 @@ export class BatchWriter {
    * sockets (see {@link broadcast}), by reference, as `socket.write` does: they must not change
    * until the socket has taken them. Frames written while nothing else is gathered are held as
    * they are and go to the socket themselves at the flush, several in one corked write (one
-   * `writev`): a thousand writers sharing one frame borrow no buffer and copy nothing. A frame
-   * that follows gathered frames in the same tick is copied after them, when it fits.
+   * `writev` on a `net.Socket`; a flush every `bufferSize` bytes or 1,024 frames): a thousand
+   * writers sharing one frame borrow no buffer and copy nothing. A frame that follows gathered
+   * frames in the same tick is copied after them, when it fits; one larger than `bufferSize`
+   * goes to the socket at once, after what waits, so that the result says whether it is backed up.
    */
   write(frame: Uint8Array): boolean {
     if (this.masked) throw new RangeError('write() sends bytes as they are: a client must mask every frame (RFC 6455 §5.3)')
@@ -189,6 +193,12 @@ export class BatchWriter {
         return !this.socket.writableNeedDrain
       }
       this.flush()
+    }
+    if (frame.length > this.bufferSize) {
+      // Too large to batch: after what waits, straight to the socket, which says at once whether it is backed up.
+      this.flush()
+      this.socket.write(frame)
+      return !this.socket.writableNeedDrain
     }
     if (this.held !== null && (this.heldBytes + frame.length > this.bufferSize || this.heldMore?.length === maxHeld - 1)) this.flush()
     if (this.held === null) this.held = frame

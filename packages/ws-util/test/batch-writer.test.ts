@@ -161,22 +161,24 @@ t.test('held frames and the frames gathered after them leave in one writev, in c
   t.equal(hex(sink.bytes()), '81026869' + '8102796f' + '810161' + '81026869' + '880203e8', 'in order; nothing after the close')
 })
 
-t.test('held frames flush early past the buffer size or 1,024 frames; one larger than the buffer goes alone, by reference', async (t) => {
+t.test('held frames flush early past the buffer size or 1,024 frames; one larger than the buffer goes at once, by reference', async (t) => {
   const sink = new WritevSink()
+  sink.hold = true
   const writer = new BatchWriter(sink, { side: 'server', bufferSize: 256 })
-  const large = compileFrame(newTextFrame('x'.repeat(300)))
+  const large = compileFrame(newTextFrame('x'.repeat(20000)))
   const small = compileFrame(newTextFrame('s'))
-  writer.write(large)
-  t.equal(writer.writableLength, 304)
   writer.write(small)
-  t.equal(sink.chunks.length, 1, 'the large frame went when the next one did not fit with it')
-  t.equal(sink.chunks[0].buffer, large.buffer)
+  t.equal(writer.write(large), false, 'the socket is past its high-water mark: said at once')
+  t.equal(sink.writableLength, 3 + 20004, 'what was held, then the large frame, in the socket without waiting for the tick')
+  sink.release()
+  t.equal(sink.chunks[1].buffer, large.buffer, 'by reference')
+  writer.write(small)
   writer.writeControl(OpCode.Ping, Buffer.from('p'))
   writer.write(Buffer.alloc(254))
   t.equal(sink.batches.length, 1, 'the held frame and the ping, together, when 254 bytes more did not fit after them')
   await tick()
-  t.same(sink.copies.map((c) => c.length), [304, 3, 3, 254])
-  t.equal(hex(sink.copies[2]), '890170')
+  t.same(sink.copies.map((c) => c.length), [3, 20004, 3, 3, 254])
+  t.equal(hex(sink.copies[3]), '890170')
 
   const many = new WritevSink()
   const counting = new BatchWriter(many, { side: 'server' })
