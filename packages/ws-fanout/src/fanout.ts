@@ -39,13 +39,15 @@ export interface FanoutOptions {
   /**
    * coalesceMs holds each message up to this many milliseconds before it is delivered, so that
    * the messages of that window go to each subscriber together: a subscriber whose target is a
-   * ws-util `BatchWriter` gets them in one socket write (one `writev`) instead of one write
-   * each. Uncompressed, the write is most of a delivery's cost, so a window holding n messages
-   * costs each subscriber about 1/n of the writes, for up to `coalesceMs` of added latency (a
-   * trade for busy topics: market data, game state; a quiet chat gains nothing). Messages keep
-   * their order; at most {@link maxCoalescedMessages} messages or {@link maxCoalescedBytes}
-   * bytes wait, beyond which they are delivered at once. 0 (the default) delivers each message
-   * when it arrives. At most 1,000.
+   * ws-util `BatchWriter` gets them in one socket write (a `writev`) per `bufferSize` (64 KiB)
+   * instead of one write each. Uncompressed, the write is most of a delivery's cost, so a
+   * window holding n small messages costs each subscriber about 1/n of the writes, for up to
+   * `coalesceMs` of added latency (a trade for busy topics: market data, game state; a quiet
+   * chat gains nothing). Messages keep their order; at the window's end each goes to its
+   * topic's members, unless the node stopped listening to the topic since it came. At most
+   * {@link maxCoalescedMessages} messages or {@link maxCoalescedBytes} bytes wait, beyond which
+   * they are delivered at once. 0 (the default) delivers each message when it arrives. At most
+   * 1,000. `onError` must not throw: at the window's end it would throw from a timer.
    */
   coalesceMs?: number | undefined
   /** How many origin and topic pairs the loss and duplicate tracking remembers. Default 65,536. */
@@ -81,6 +83,15 @@ export interface FanoutStats {
   malformed: number
   /** failed counts the deliveries that threw (a target's write, a subscriber's close, onSlow): the error went to `onError`, the other subscribers were served. */
   failed: number
+}
+
+/** A message waiting to be delivered to the members its topic had when it came. */
+interface Waiting {
+  readonly topic: string
+  /** The topic's member set when the message came: if the topic was dropped since, the message is not delivered. */
+  readonly members: Set<Subscriber>
+  readonly binary: boolean
+  readonly payload: Uint8Array
 }
 
 /** A topic with local subscribers. */
@@ -138,7 +149,7 @@ export class Fanout {
    * subscriber's write or close, onSlow), which wait until it is over, and with `coalesceMs`
    * those waiting for the window to end.
    */
-  private readonly backlog: { topic: string; binary: boolean; payload: Uint8Array }[] = []
+  private readonly backlog: Waiting[] = []
   /** A delivery is running. */
   private delivering = false
   private readonly coalesceMs: number
@@ -228,7 +239,7 @@ export class Fanout {
 
   /**
    * publish sends `message` to every subscriber of `topic` on every node: to this node's at
-   * once, to the others through the broker. A string is a text message (RFC 6455 §5.6); bytes
+   * once (with `coalesceMs`, at the window's end), to the others through the broker. A string is a text message (RFC 6455 §5.6); bytes
    * are binary unless `binary` is false, and then must be valid UTF-8 (a TypeError otherwise,
    * §8.1). `message` is copied before publish returns. Resolves true once the broker has taken
    * it, false if it could not (counted in {@link FanoutStats.publishFailed}, the error given
@@ -270,10 +281,13 @@ export class Fanout {
    * The transport stays open: its owner closes it.
    */
   async close(): Promise<void> {
-    if (this.window !== null) this.deliverWaiting()
-    for (const topic of [...this.topics.keys()]) {
-      for (const member of this.topics.get(topic)!.members) this.leave(member, topic)
-      this.dropTopic(topic)
+    try {
+      if (this.window !== null) this.deliverWaiting()
+    } finally {
+      for (const topic of [...this.topics.keys()]) {
+        for (const member of this.topics.get(topic)!.members) this.leave(member, topic)
+        this.dropTopic(topic)
+      }
     }
   }
 
@@ -297,14 +311,17 @@ export class Fanout {
   }
 
   /**
-   * deliver writes the message to every local subscriber of `topic`, or queues it: one
-   * published from inside a delivery waits until it is over, so that every subscriber sees
-   * messages in the same order, and with `coalesceMs` every message waits for the window's end.
-   * A queued `borrowed` payload (a view the transport lends only during its call) is copied.
+   * deliver writes the message to every local subscriber of `topic`, or queues it for the
+   * members the topic has now: one published from inside a delivery waits until it is over, so
+   * that every subscriber sees messages in the same order, and with `coalesceMs` every message
+   * waits for the window's end. A queued `borrowed` payload (a view the transport lends only
+   * during its call) is copied.
    */
   private deliver(topic: string, binary: boolean, payload: Uint8Array, borrowed: boolean): void {
+    const members = this.topics.get(topic)?.members
+    if (members === undefined) return // no local subscriber
     if (this.delivering || this.coalesceMs > 0) {
-      this.backlog.push({ topic, binary, payload: borrowed ? new Uint8Array(payload) : payload }) // a copy (Buffer.slice would not copy)
+      this.backlog.push({ topic, members, binary, payload: borrowed ? new Uint8Array(payload) : payload }) // a copy (Buffer.slice would not copy)
       if (this.delivering) return
       this.backlogBytes += payload.length
       if (this.backlog.length >= maxCoalescedMessages || this.backlogBytes >= maxCoalescedBytes) this.deliverWaiting()
@@ -313,10 +330,9 @@ export class Fanout {
     }
     this.delivering = true
     try {
-      this.deliverNow(topic, binary, payload)
-      this.deliverBacklog()
+      this.deliverNow(topic, members, binary, payload)
     } finally {
-      this.delivering = false
+      this.deliverBacklog()
     }
   }
 
@@ -326,31 +342,38 @@ export class Fanout {
     this.window = null
     this.backlogBytes = 0
     this.delivering = true
-    try {
-      this.deliverBacklog()
-    } finally {
-      this.delivering = false
-    }
+    this.deliverBacklog()
   }
 
-  /** deliverBacklog delivers the backlog, including what is added to it meanwhile, and empties it. */
+  /**
+   * deliverBacklog delivers the backlog, including what is added to it meanwhile, empties it
+   * and ends the delivery. Should one throw (only `onError` can), the rest are still delivered
+   * and the first error is thrown after them.
+   */
   private deliverBacklog(): void {
-    try {
-      for (let i = 0; i < this.backlog.length; i++) {
-        const next = this.backlog[i]!
-        this.deliverNow(next.topic, next.binary, next.payload)
+    let failed = false
+    let failure: unknown
+    for (let i = 0; i < this.backlog.length; i++) {
+      const next = this.backlog[i]!
+      try {
+        this.deliverNow(next.topic, next.members, next.binary, next.payload)
+      } catch (error) {
+        if (!failed) [failed, failure] = [true, error]
       }
-    } finally {
-      this.backlog.length = 0
     }
+    this.backlog.length = 0
+    this.delivering = false
+    if (failed) throw failure
   }
 
-  /** deliverNow writes the message's frames, built once each, to every local subscriber of `topic`. */
-  private deliverNow(topic: string, binary: boolean, payload: Uint8Array): void {
-    const entry = this.topics.get(topic)
-    if (entry === undefined) return
+  /**
+   * deliverNow writes the message's frames, built once each, to every subscriber in `members`,
+   * the member set `topic` had when the message came, unless the topic was dropped since.
+   */
+  private deliverNow(topic: string, members: Set<Subscriber>, binary: boolean, payload: Uint8Array): void {
+    if (this.topics.get(topic)?.members !== members) return
     const frames = new MessageFrames(binary, payload, this.deflaters)
-    for (const subscriber of entry.members) {
+    for (const subscriber of members) {
       try {
         if (subscriber.target.writableLength > this.maxBuffered) {
           this.slowSubscriber(subscriber, topic)

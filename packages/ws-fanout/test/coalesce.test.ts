@@ -109,3 +109,34 @@ t.test('close delivers what waits, then ends every subscription', async (t) => {
   t.equal(listeners.size, 0, 'unsubscribed')
   t.equal(fanout.members('room'), 0)
 })
+
+t.test('a waiting message goes to no one once its topic was dropped, even if it is subscribed again in the window', async (t) => {
+  const { transport, listeners } = loopback()
+  const fanout = new Fanout({ transport, coalesceMs: 1000 })
+  const [a, b] = [recorder(), recorder()]
+  await fanout.subscribe('room', a)
+  void fanout.publish('room', 'x')
+  listeners.get('ws-fanout:room')!(encodeEnvelope(encodeOrigin('other:01'), 1, false, Buffer.from('old')))
+  fanout.unsubscribe('room', a)
+  void fanout.publish('room', 'while-out') // no member here: nothing waits
+  await fanout.subscribe('room', a)
+  await fanout.subscribe('room', b)
+  void fanout.publish('room', 'new')
+  await fanout.close() // ends the window now
+  t.same([a.seen, b.seen], [['new'], ['new']], 'only what came for the current subscription')
+  t.match(fanout.stats, { published: 3, received: 1, delivered: 2 })
+})
+
+t.test('an onError that throws at the window\'s end: the rest are delivered, then the error comes out', async (t) => {
+  const { transport } = loopback()
+  const fanout = new Fanout({ transport, coalesceMs: 1000, onError: (error) => { throw error } })
+  const good = recorder()
+  let writes = 0
+  await fanout.subscribe('room', { target: { write: () => { if (writes++ === 0) throw new Error('broken target'); return true }, writableLength: 0 } })
+  await fanout.subscribe('room', good)
+  void fanout.publish('room', 'one')
+  void fanout.publish('room', 'two')
+  await t.rejects(fanout.close(), { message: 'broken target' }, 'close ended the window, and it threw')
+  t.same(good.seen, ['two'], 'the message after the failure was delivered (the rest of the failing one was not: onError threw)')
+  t.equal(fanout.members('room'), 0, 'close still took every subscriber out')
+})
