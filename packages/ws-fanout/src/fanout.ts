@@ -2,88 +2,12 @@ import { randomBytes } from 'node:crypto'
 import { isValidUtf8 } from '@ws-toolkit/ws-core'
 import { defaultEngine } from '@ws-toolkit/ws-flate'
 import { decodeEnvelope, encodeEnvelope, encodeOrigin } from './envelope.js'
-import { type CompressionOptions, MessageFrames, SharedDeflaters } from './message-frames.js'
+import { type FanoutOptions, maxCoalescedBytes, maxCoalescedMessages } from './fanout-options.js'
+import type { FanoutStats } from './fanout-stats.js'
+import { MessageFrames, SharedDeflaters } from './message-frames.js'
 import { SequenceTracker } from './sequence-tracker.js'
 import type { SlowPolicy, Subscriber } from './subscriber.js'
 import type { FanoutTransport } from './transport.js'
-
-/** FanoutOptions configures a {@link Fanout}; only `transport` is required. */
-export interface FanoutOptions {
-  /** transport is the broker (see {@link FanoutTransport}). The caller owns it and closes it. */
-  transport: FanoutTransport
-  /**
-   * name starts this Fanout's id, which a random part makes unique per process run (so that a
-   * restarted node's sequence numbers are not taken for duplicates): 1 to 200 bytes of UTF-8.
-   * Default `'node'`.
-   */
-  name?: string | undefined
-  /** channelPrefix goes before each topic to name its broker channel. Default `'ws-fanout:'`. */
-  channelPrefix?: string | undefined
-  /** A subscriber whose target has more than this many bytes waiting is slow (see `slow`). Default 1 MiB. */
-  maxBuffered?: number | undefined
-  /** slow is what happens to a slow subscriber ({@link SlowPolicy}). Default `'skip'`. */
-  slow?: SlowPolicy | undefined
-  /** onSlow is told of each slow subscriber, before the policy is applied: log it, count it per topic. */
-  onSlow?: ((subscriber: Subscriber, topic: string) => void) | undefined
-  /**
-   * compression: how frames for subscribers that agreed permessage-deflate without server
-   * context takeover are compressed (RFC 7692 §7.1.1.1), or `false` to send every frame
-   * uncompressed. Default `{ engine: defaultEngine() }`, threshold 128 bytes.
-   */
-  compression?: CompressionOptions | false | undefined
-  /**
-   * The largest message, in bytes, published or accepted from the broker (a larger one is a
-   * RangeError to publish, and dropped and counted as malformed when received). Default 16 MiB.
-   */
-  maxMessageSize?: number | undefined
-  /**
-   * coalesceMs holds each message up to this many milliseconds before it is delivered, so that
-   * the messages of that window go to each subscriber together: a subscriber whose target is a
-   * ws-util `BatchWriter` gets them in one socket write (a `writev`) per `bufferSize` (64 KiB)
-   * instead of one write each. Uncompressed, the write is most of a delivery's cost, so a
-   * window holding n small messages costs each subscriber about 1/n of the writes, for up to
-   * `coalesceMs` of added latency (a trade for busy topics: market data, game state; a quiet
-   * chat gains nothing). Messages keep their order; at the window's end each goes to its
-   * topic's members, unless the node stopped listening to the topic since it came. At most
-   * {@link maxCoalescedMessages} messages or {@link maxCoalescedBytes} bytes wait, beyond which
-   * they are delivered at once. 0 (the default) delivers each message when it arrives. At most
-   * 1,000. `onError` must not throw: at the window's end it would throw from a timer.
-   */
-  coalesceMs?: number | undefined
-  /** How many origin and topic pairs the loss and duplicate tracking remembers. Default 65,536. */
-  trackerCapacity?: number | undefined
-  /**
-   * onError is told of what the transport could not do (a publish refused, an unsubscribe
-   * failed) and of what a subscriber threw while being delivered to. Default: nothing.
-   */
-  onError?: ((error: unknown) => void) | undefined
-}
-
-/** FanoutStats counts what a {@link Fanout} did since it was made. Read it at any time. */
-export interface FanoutStats {
-  /** published counts the messages the broker took from this node. */
-  published: number
-  /** publishFailed counts the messages the broker could not take (away, or refused): delivered locally, lost for the other nodes. */
-  publishFailed: number
-  /** received counts the messages that came from the broker from other nodes and were delivered locally. */
-  received: number
-  /** delivered counts the frames written to local subscribers. */
-  delivered: number
-  /** framesBuilt counts the frames compiled: at most one per message and variant, whatever the number of subscribers. */
-  framesBuilt: number
-  /** skipped counts the deliveries left out because the subscriber was slow (the `'skip'` policy). */
-  skipped: number
-  /** closed counts the subscribers closed because they were slow (the `1008` and `1013` policies). */
-  closed: number
-  /** lost counts the messages from other nodes that never arrived, seen from sequence gaps (pub/sub is at most once). */
-  lost: number
-  /** duplicates counts the messages dropped because they had been seen. */
-  duplicates: number
-  /** malformed counts the broker messages dropped because they were not envelopes or were too large. */
-  malformed: number
-  /** failed counts the deliveries that threw (a target's write, a subscriber's close, onSlow): the error went to `onError`, the other subscribers were served. */
-  failed: number
-}
 
 /** A message waiting to be delivered to the members its topic had when it came. */
 interface Waiting {
@@ -103,10 +27,6 @@ interface Topic {
 
 const encoder = new TextEncoder()
 
-/** With `coalesceMs`, the messages waiting that make the Fanout deliver at once. */
-export const maxCoalescedMessages = 1024
-/** With `coalesceMs`, the bytes of payload waiting that make the Fanout deliver at once. */
-export const maxCoalescedBytes = 1024 * 1024
 
 /**
  * Fanout delivers messages published on topics to the local subscribers of every node that

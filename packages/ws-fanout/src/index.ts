@@ -8,7 +8,9 @@
  *
  * @module @ws-toolkit/ws-fanout
  */
-export { Fanout, type FanoutOptions, type FanoutStats, maxCoalescedBytes, maxCoalescedMessages } from './fanout.js'
+export { Fanout } from './fanout.js'
+export { type FanoutOptions, maxCoalescedBytes, maxCoalescedMessages } from './fanout-options.js'
+export type { FanoutStats } from './fanout-stats.js'
 export type { FanoutTransport } from './transport.js'
 export type { SlowPolicy, Subscriber } from './subscriber.js'
 export { type CompressionOptions, MessageFrames, SharedDeflaters } from './message-frames.js'
