@@ -27,7 +27,6 @@ interface Topic {
 
 const encoder = new TextEncoder()
 
-
 /**
  * Fanout delivers messages published on topics to the local subscribers of every node that
  * shares a broker: a publish goes to the broker once; each node gets it once, compiles its
@@ -159,11 +158,12 @@ export class Fanout {
 
   /**
    * publish sends `message` to every subscriber of `topic` on every node: to this node's at
-   * once (with `coalesceMs`, at the window's end), to the others through the broker. A string is a text message (RFC 6455 §5.6); bytes
-   * are binary unless `binary` is false, and then must be valid UTF-8 (a TypeError otherwise,
-   * §8.1). `message` is copied before publish returns. Resolves true once the broker has taken
-   * it, false if it could not (counted in {@link FanoutStats.publishFailed}, the error given
-   * to `onError`); never rejects. Larger than `maxMessageSize` is a RangeError.
+   * once (with `coalesceMs`, at the window's end), to the others through the broker. A string
+   * is a text message (RFC 6455 §5.6); bytes are binary unless `binary` is false, and then must
+   * be valid UTF-8 (a TypeError otherwise, §8.1). `message` is copied before publish returns.
+   * Resolves true once the broker has taken it, false if it could not (counted in
+   * {@link FanoutStats.publishFailed}, the error given to `onError`); never rejects. Larger
+   * than `maxMessageSize` is a RangeError.
    */
   publish(topic: string, message: string | Uint8Array, binary = typeof message !== 'string'): Promise<boolean> {
     const payload = typeof message === 'string' ? encoder.encode(message) : message
