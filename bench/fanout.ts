@@ -88,6 +88,27 @@ function topicOf(path: string): { topic: string; member: boolean } {
   return path.startsWith('/room/') ? { topic: path.slice(6), member: true } : { topic: path.replace(/^\/pub\//, ''), member: false }
 }
 
+/** An upgraded connection as serveOurs and serveFloor take it: what it asked for and what it agreed. */
+interface Accepted { socket: Socket; head: Uint8Array; topic: string; member: boolean; agreement: DeflateAgreement | null; deflate: PerMessageDeflate | null }
+
+/**
+ * serveUpgrades listens on a free loopback port and upgrades each connection with ws-util's
+ * acceptSocket (permessage-deflate offered without server context takeover), TCP_NODELAY set
+ * as `ws` sets it (the test node does not), and hands it to `onAccepted`. Resolves with the port.
+ */
+function serveUpgrades(onAccepted: (accepted: Accepted) => void): Promise<number> {
+  const upgrader = new Upgrader({ negotiate: deflateNegotiator({ serverNoContextTakeover: true, minWindowBits: defaultEngine().minWindowBits }) })
+  return listen(createServer((socket) => {
+    socket.on('error', () => {})
+    socket.setNoDelay(true)
+    acceptSocket(socket, upgrader, { keepRequest: true }).then(({ socket, head, extensions, request }) => {
+      const agreement = extensions.length > 0 ? agreementOf(extensions[0]!) : null
+      const deflate = agreement === null ? null : new PerMessageDeflate(agreement, 'server')
+      onAccepted({ socket, head, ...topicOf(request!.path ?? '/'), agreement, deflate })
+    }, () => {})
+  }))
+}
+
 /**
  * Our node: a Fanout over RedisTransport, members on ws-util, as packages/ws-fanout/test/ws-node.ts:
  * each member's Subscriber target is its BatchWriter, or (`direct`, the `ours-socket` kind) its
@@ -96,30 +117,21 @@ function topicOf(path: string): { topic: string; member: boolean } {
 async function serveOurs(url: string, name: string, direct: boolean, coalesceMs: number): Promise<() => NodeUsage> {
   const transport = await RedisTransport.connect({ url })
   const fanout = new Fanout({ transport, name, channelPrefix, coalesceMs })
-  const upgrader = new Upgrader({ negotiate: deflateNegotiator({ serverNoContextTakeover: true, minWindowBits: defaultEngine().minWindowBits }) })
   let members = 0
-  const port = await listen(createServer((socket) => {
-    socket.on('error', () => {})
-    // As `ws` does (and the test node does not): no Nagle delay for small frames.
-    socket.setNoDelay(true)
-    acceptSocket(socket, upgrader, { keepRequest: true }).then(({ socket, head, extensions, request }) => {
-      const { topic, member } = topicOf(request!.path ?? '/')
-      const agreement = extensions.length > 0 ? agreementOf(extensions[0]!) : null
-      const deflate = agreement === null ? null : new PerMessageDeflate(agreement, 'server')
-      const writer = new BatchWriter(socket, { side: 'server' })
-      const reader = readClientData(socket, head, {
-        onMessage(opCode, data) {
-          if (opCode === OpCode.Text) void fanout.publish(topic, data, false)
-        },
-        onClose() {
-          fanout.unsubscribeAll(subscriber)
-          deflate?.close()
-        },
-      }, { writer, decompressor: deflate?.inflater })
-      const subscriber: Subscriber = { target: direct ? socket : writer, deflate: agreement, close: (code, reason) => reader.close(code, reason) }
-      if (member) void fanout.subscribe(topic, subscriber).then(() => members++)
-    }, () => {})
-  }))
+  const port = await serveUpgrades(({ socket, head, topic, member, agreement, deflate }) => {
+    const writer = new BatchWriter(socket, { side: 'server' })
+    const reader = readClientData(socket, head, {
+      onMessage(opCode, data) {
+        if (opCode === OpCode.Text) void fanout.publish(topic, data, false)
+      },
+      onClose() {
+        fanout.unsubscribeAll(subscriber)
+        deflate?.close()
+      },
+    }, { writer, decompressor: deflate?.inflater })
+    const subscriber: Subscriber = { target: direct ? socket : writer, deflate: agreement, close: (code, reason) => reader.close(code, reason) }
+    if (member) void fanout.subscribe(topic, subscriber).then(() => members++)
+  })
   process.send!({ port })
   return () => ({ cpuMicros: 0, systemMicros: 0, members, delivered: fanout.stats.delivered, skipped: fanout.stats.skipped, lost: fanout.stats.lost })
 }
@@ -171,45 +183,37 @@ async function serveFloor(url: string): Promise<() => NodeUsage> {
   publisher.on('error', () => {})
   await Promise.all([subscriber.connect(), publisher.connect()])
   const deflaters = new SharedDeflaters({ engine: defaultEngine() })
-  const upgrader = new Upgrader({ negotiate: deflateNegotiator({ serverNoContextTakeover: true, minWindowBits: defaultEngine().minWindowBits }) })
   const rooms = new Map<string, { members: Set<{ socket: Socket; agreement: DeflateAgreement | null }>; ready: Promise<unknown> }>()
   let members = 0
   let delivered = 0
-  const port = await listen(createServer((socket) => {
-    socket.on('error', () => {})
-    socket.setNoDelay(true)
-    acceptSocket(socket, upgrader, { keepRequest: true }).then(({ socket, head, extensions, request }) => {
-      const { topic, member } = topicOf(request!.path ?? '/')
-      const channel = channelPrefix + topic
-      const agreement = extensions.length > 0 ? agreementOf(extensions[0]!) : null
-      const deflate = agreement === null ? null : new PerMessageDeflate(agreement, 'server')
-      readClientData(socket, head, {
-        onMessage(opCode, data) {
-          if (opCode === OpCode.Text) void publisher.publish(channel, Buffer.from(data)).catch(() => {})
-        },
-        onClose() {
-          rooms.get(topic)?.members.delete(entry)
-          deflate?.close()
-        },
-      }, { decompressor: deflate?.inflater })
-      const entry = { socket, agreement }
-      if (!member) return
-      let found = rooms.get(topic)
-      if (found === undefined) {
-        const set: Set<{ socket: Socket; agreement: DeflateAgreement | null }> = new Set()
-        const ready = subscriber.subscribe(channel, (message: Buffer) => {
-          const frames = new MessageFrames(false, message, deflaters)
-          for (const { socket, agreement } of set) {
-            socket.write(frames.for(agreement))
-            delivered++
-          }
-        }, true)
-        rooms.set(topic, (found = { members: set, ready }))
-      }
-      found.members.add(entry)
-      void found.ready.then(() => members++)
-    }, () => {})
-  }))
+  const port = await serveUpgrades(({ socket, head, topic, member, agreement, deflate }) => {
+    const channel = channelPrefix + topic
+    readClientData(socket, head, {
+      onMessage(opCode, data) {
+        if (opCode === OpCode.Text) void publisher.publish(channel, Buffer.from(data)).catch(() => {})
+      },
+      onClose() {
+        rooms.get(topic)?.members.delete(entry)
+        deflate?.close()
+      },
+    }, { decompressor: deflate?.inflater })
+    const entry = { socket, agreement }
+    if (!member) return
+    let found = rooms.get(topic)
+    if (found === undefined) {
+      const set: Set<{ socket: Socket; agreement: DeflateAgreement | null }> = new Set()
+      const ready = subscriber.subscribe(channel, (message: Buffer) => {
+        const frames = new MessageFrames(false, message, deflaters)
+        for (const { socket, agreement } of set) {
+          socket.write(frames.for(agreement))
+          delivered++
+        }
+      }, true)
+      rooms.set(topic, (found = { members: set, ready }))
+    }
+    found.members.add(entry)
+    void found.ready.then(() => members++)
+  })
   process.send!({ port })
   return () => ({ cpuMicros: 0, systemMicros: 0, members, delivered, skipped: 0, lost: 0 })
 }
