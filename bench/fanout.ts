@@ -136,13 +136,19 @@ async function serveOurs(url: string, name: string, direct: boolean, coalesceMs:
   return () => ({ cpuMicros: 0, systemMicros: 0, members, delivered: fanout.stats.delivered, skipped: fanout.stats.skipped, lost: fanout.stats.lost })
 }
 
-/** The `ws` node: a WebSocketServer and @redis/client, each message sent with client.send to every open member. */
-async function serveWs(url: string): Promise<() => NodeUsage> {
+/** redisPair connects the two @redis/client connections a node without a Fanout uses: one subscribed, one to publish. */
+async function redisPair(url: string) {
   const subscriber = createClient({ url })
   const publisher = subscriber.duplicate()
   subscriber.on('error', () => {})
   publisher.on('error', () => {})
   await Promise.all([subscriber.connect(), publisher.connect()])
+  return { subscriber, publisher }
+}
+
+/** The `ws` node: a WebSocketServer and @redis/client, each message sent with client.send to every open member. */
+async function serveWs(url: string): Promise<() => NodeUsage> {
+  const { subscriber, publisher } = await redisPair(url)
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: { serverNoContextTakeover: true } })
   await once(wss, 'listening')
   const rooms = new Map<string, { members: Set<WebSocket>; ready: Promise<unknown> }>()
@@ -177,11 +183,7 @@ async function serveWs(url: string): Promise<() => NodeUsage> {
 
 /** The floor: the raw payload through Redis, one frame built per message (MessageFrames), socket.write to each member. */
 async function serveFloor(url: string): Promise<() => NodeUsage> {
-  const subscriber = createClient({ url })
-  const publisher = subscriber.duplicate()
-  subscriber.on('error', () => {})
-  publisher.on('error', () => {})
-  await Promise.all([subscriber.connect(), publisher.connect()])
+  const { subscriber, publisher } = await redisPair(url)
   const deflaters = new SharedDeflaters({ engine: defaultEngine() })
   const rooms = new Map<string, { members: Set<{ socket: Socket; agreement: DeflateAgreement | null }>; ready: Promise<unknown> }>()
   let members = 0
